@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend.h - the one interface between libhbmem and the memory provider.
+ *
+ * Contract for every backend:
+ *   - probe() returns 0 when the backend can work on this machine, or a
+ *     negative errno saying why not. It has no lasting side effects.
+ *   - alloc() makes a new buffer of exactly @len bytes (@len is a multiple
+ *     of the page size) from @heap and returns its fd in *fd: CLOEXEC,
+ *     readable, writable and mmap-able with MAP_SHARED, zero-filled. The
+ *     caller owns the fd. @label names it where the backend can.
+ *   - sync(), when not NULL, brackets CPU access the way
+ *     DMA_BUF_IOCTL_SYNC does (HBMEM_SYNC_* flags). NULL means the memory
+ *     is coherent and needs nothing.
+ *   - phys(), when not NULL, returns the physical address of byte 0.
+ *   All return 0 or a negative errno, and leave errno alone.
+ */
+#ifndef HBMEM_BACKEND_H
+#define HBMEM_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hbmem_heap;
+
+/* Same values as DMA_BUF_SYNC_* so dma-buf backends pass them through. */
+#define HBMEM_SYNC_READ		(1u << 0)
+#define HBMEM_SYNC_WRITE	(2u << 0)
+#define HBMEM_SYNC_RW		(HBMEM_SYNC_READ | HBMEM_SYNC_WRITE)
+#define HBMEM_SYNC_START	(0u << 2)
+#define HBMEM_SYNC_END		(1u << 2)
+
+struct hbmem_backend {
+	const char *name;
+	uint32_t caps;		/* HB_MEM_BACKEND_CAP_* */
+	int (*probe)(void);
+	int (*alloc)(const struct hbmem_heap *heap, uint64_t len, bool cached,
+		     const char *label, int *fd);
+	int (*sync)(int fd, uint32_t flags);
+	int (*phys)(int fd, uint64_t *phys);
+};
+
+extern const struct hbmem_backend hbmem_backend_memfd;
+extern const struct hbmem_backend hbmem_backend_udmabuf;
+extern const struct hbmem_backend hbmem_backend_dmaheap;
+
+/*
+ * Pick the backend: $HBMEM_BACKEND if set (-ENODEV if it cannot work or is
+ * unknown), else the first of dma-heap, udmabuf, memfd that probes well.
+ */
+int _hbmem_backend_select(const struct hbmem_backend **out);
+
+/* DMA_BUF_IOCTL_SYNC with EINTR/EAGAIN retries; for dma-buf backends. */
+int _hbmem_dmabuf_sync(int fd, uint32_t flags);
+
+/* A sealed, named memfd of @len bytes (shared by memfd and udmabuf). */
+int _hbmem_memfd_create(const char *label, uint64_t len, int *fd);
+
+#endif /* HBMEM_BACKEND_H */

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dma-heap backend: buffers from /dev/dma_heap/<name>.
+ *
+ * A heap node named exactly like the hbmem heap ("ion_cma", "carveout",
+ * as the hbmem kernel driver registers them) serves that heap. Otherwise
+ * the kernel's generic heaps do: "system" for cacheable requests,
+ * "system-uncached" (where it exists) for the others, then any CMA heap.
+ * Heap nodes are opened once and kept, CLOEXEC.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "hbmem_internal.h"
+
+#define DMA_HEAP_DIR "/dev/dma_heap/"
+
+struct dmaheap_node {
+	char name[HB_MEM_HEAP_NAME_MAX];
+	int fd;
+};
+
+/* Called under hbmem_lock, so the cache needs no lock of its own. */
+static struct dmaheap_node dmaheap_nodes[16];
+static int dmaheap_nnodes;
+
+static int dmaheap_open(const char *name)
+{
+	char path[sizeof(DMA_HEAP_DIR) + HB_MEM_HEAP_NAME_MAX];
+	int i, fd;
+
+	for (i = 0; i < dmaheap_nnodes; i++)
+		if (!strcmp(dmaheap_nodes[i].name, name))
+			return dmaheap_nodes[i].fd;
+	snprintf(path, sizeof(path), DMA_HEAP_DIR "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (dmaheap_nnodes < (int)(sizeof(dmaheap_nodes) /
+				   sizeof(dmaheap_nodes[0]))) {
+		snprintf(dmaheap_nodes[dmaheap_nnodes].name,
+			 sizeof(dmaheap_nodes[0].name), "%s", name);
+		dmaheap_nodes[dmaheap_nnodes++].fd = fd;
+	}
+	return fd;
+}
+
+static int dmaheap_pick(const struct hbmem_heap *heap, bool cached)
+{
+	static const char *const cached_order[] = {
+		"system", "linux,cma", "reserved", "default_cma_region",
+	};
+	static const char *const uncached_order[] = {
+		"system-uncached", "system", "linux,cma", "reserved",
+		"default_cma_region",
+	};
+	const char *const *order = cached ? cached_order : uncached_order;
+	size_t n = cached ? 4 : 5, i;
+	int fd;
+
+	fd = dmaheap_open(heap->name);
+	if (fd >= 0)
+		return fd;
+	for (i = 0; i < n; i++) {
+		fd = dmaheap_open(order[i]);
+		if (fd >= 0)
+			return fd;
+	}
+	return -ENODEV;
+}
+
+static int dmaheap_probe(void)
+{
+	static const char *const any[] = {
+		"ion_cma", "system", "linux,cma", "reserved",
+		"default_cma_region",
+	};
+	char path[sizeof(DMA_HEAP_DIR) + HB_MEM_HEAP_NAME_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(any) / sizeof(any[0]); i++) {
+		snprintf(path, sizeof(path), DMA_HEAP_DIR "%s", any[i]);
+		if (access(path, R_OK) == 0)
+			return 0;
+	}
+	return -ENODEV;
+}
+
+static int dmaheap_alloc(const struct hbmem_heap *heap, uint64_t len,
+			 bool cached, const char *label, int *out)
+{
+	struct dma_heap_allocation_data data = {
+		.len = len,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	int heap_fd;
+
+	(void)label; /* dma-bufs are named by their exporter */
+	heap_fd = dmaheap_pick(heap, cached);
+	if (heap_fd < 0)
+		return heap_fd;
+	while (ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &data) < 0) {
+		if (errno != EINTR && errno != EAGAIN)
+			return -errno;
+	}
+	*out = (int)data.fd;
+	return 0;
+}
+
+int _hbmem_dmabuf_sync(int fd, uint32_t flags)
+{
+	struct dma_buf_sync sync = { .flags = flags };
+
+	while (ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) < 0) {
+		if (errno != EINTR && errno != EAGAIN)
+			return -errno;
+	}
+	return 0;
+}
+
+const struct hbmem_backend hbmem_backend_dmaheap = {
+	.name = "dma-heap",
+	.caps = HB_MEM_BACKEND_CAP_DMABUF,
+	.probe = dmaheap_probe,
+	.alloc = dmaheap_alloc,
+	.sync = _hbmem_dmabuf_sync,
+};

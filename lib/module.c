@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The module: version, open and close, and what the module knows about
+ * itself (backend, heaps).
+ *
+ * Open is counted per process: the first open picks the backend and reads
+ * the heap configuration, later opens only count, and the last close
+ * releases everything the process still holds (queues, pools, buffers,
+ * imports), as the board does.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hbmem_internal.h"
+
+const struct hbmem_backend *hbmem_backend;
+size_t hbmem_page_size = 4096;
+
+static int open_count;
+
+bool _hbmem_is_open(void)
+{
+	return __atomic_load_n(&open_count, __ATOMIC_ACQUIRE) > 0;
+}
+
+int _hbmem_enter(void)
+{
+	pthread_mutex_lock(&hbmem_lock);
+	if (open_count <= 0) {
+		pthread_mutex_unlock(&hbmem_lock);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+void _hbmem_deadline(int64_t timeout_ms, struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(timeout_ms / 1000);
+	ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+HBMEM_EXPORT int32_t hb_mem_get_version(uint32_t *major, uint32_t *minor,
+					uint32_t *patch)
+{
+	if (!major || !minor || !patch)
+		return HB_MEM_ERR_INVALID_PARAMS;
+	*major = HBMEM_VERSION_MAJOR;
+	*minor = HBMEM_VERSION_MINOR;
+	*patch = HBMEM_VERSION_PATCH;
+	return 0;
+}
+
+/* The condition variable is made once, on the monotonic clock. */
+static void cond_init_once(void)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&hbmem_cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+static int module_init_locked(void)
+{
+	static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
+	long page = sysconf(_SC_PAGESIZE);
+	int ret;
+
+	if (page > 0)
+		hbmem_page_size = (size_t)page;
+	ret = _hbmem_backend_select(&hbmem_backend);
+	if (ret < 0)
+		return ret;
+	ret = _hbmem_heaps_init();
+	if (ret < 0)
+		return ret;
+	pthread_once(&cond_once, cond_init_once);
+	hbmem_debug("opened on the %s backend", hbmem_backend->name);
+	return 0;
+}
+
+HBMEM_EXPORT int32_t hb_mem_module_open(void)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&hbmem_lock);
+	if (open_count == INT32_MAX) {
+		ret = HB_MEM_ERR_MODULE_OPEN_FAIL;
+	} else if (open_count > 0) {
+		open_count++;
+	} else {
+		ret = module_init_locked();
+		if (ret == 0)
+			__atomic_store_n(&open_count, 1, __ATOMIC_RELEASE);
+		else
+			ret = ret == -ENOMEM ? HB_MEM_ERR_INSUFFICIENT_MEM
+					     : HB_MEM_ERR_MODULE_OPEN_FAIL;
+	}
+	pthread_mutex_unlock(&hbmem_lock);
+	return ret;
+}
+
+HBMEM_EXPORT int32_t hb_mem_module_close(void)
+{
+	struct hbmem_obj *obj;
+
+	pthread_mutex_lock(&hbmem_lock);
+	if (open_count <= 0) {
+		pthread_mutex_unlock(&hbmem_lock);
+		return HB_MEM_ERR_MODULE_NOT_FOUND;
+	}
+	if (open_count > 1) {
+		open_count--;
+		pthread_mutex_unlock(&hbmem_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&hbmem_lock);
+
+	/* queues and pools take their own locks, and hbmem_lock after */
+	_hbmem_queues_cleanup();
+	_hbmem_pools_cleanup();
+
+	pthread_mutex_lock(&hbmem_lock);
+	while ((obj = _hbmem_obj_first()) != NULL)
+		_hbmem_obj_free(obj);
+	_hbmem_registry_reset();
+	_hbmem_shares_reset();
+	__atomic_store_n(&open_count, 0, __ATOMIC_RELEASE);
+	/* waiters wake, find the module closed and return */
+	pthread_cond_broadcast(&hbmem_cond);
+	pthread_mutex_unlock(&hbmem_lock);
+	return 0;
+}
+
+HBMEM_EXPORT int32_t hb_mem_get_backend(char *name, size_t name_len,
+					uint32_t *caps)
+{
+	int ret = _hbmem_enter();
+
+	if (ret < 0)
+		return _hbmem_err(ret);
+	if (!name || !name_len) {
+		ret = -EINVAL;
+	} else {
+		snprintf(name, name_len, "%s", hbmem_backend->name);
+		if (caps)
+			*caps = hbmem_backend->caps;
+	}
+	_hbmem_leave();
+	return _hbmem_err(ret);
+}
+
+HBMEM_EXPORT int32_t hb_mem_get_heap_count(int32_t *count)
+{
+	int ret = _hbmem_enter();
+
+	if (ret < 0)
+		return _hbmem_err(ret);
+	if (!count)
+		ret = -EINVAL;
+	else
+		*count = _hbmem_heap_count();
+	_hbmem_leave();
+	return _hbmem_err(ret);
+}
+
+HBMEM_EXPORT int32_t hb_mem_get_heap_info(int32_t index,
+					  hb_mem_heap_info_t *info)
+{
+	struct hbmem_heap *h;
+	int ret = _hbmem_enter();
+
+	if (ret < 0)
+		return _hbmem_err(ret);
+	h = _hbmem_heap_at(index);
+	if (!info || !h) {
+		ret = -EINVAL;
+	} else {
+		memset(info, 0, sizeof(*info));
+		snprintf(info->name, sizeof(info->name), "%s", h->name);
+		info->flag = h->flag;
+		info->capacity = h->capacity;
+		info->used = h->used;
+		info->largest_free = h->capacity - h->used;
+		info->attrs = h->attrs;
+		info->buffers = h->buffers;
+	}
+	_hbmem_leave();
+	return _hbmem_err(ret);
+}
