@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* tlsf.c - placeholder, being written. */
+#include "tlsf.h"
