@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -135,6 +136,8 @@ HBMEM_EXPORT int32_t hb_mem_module_close(void)
 		_hbmem_obj_free(obj);
 	_hbmem_registry_reset();
 	_hbmem_shares_reset();
+	if (hbmem_backend->shutdown)
+		hbmem_backend->shutdown();
 	__atomic_store_n(&open_count, 0, __ATOMIC_RELEASE);
 	/* waiters wake, find the module closed and return */
 	pthread_cond_broadcast(&hbmem_cond);
@@ -198,3 +201,25 @@ HBMEM_EXPORT int32_t hb_mem_get_heap_info(int32_t index,
 	_hbmem_leave();
 	return _hbmem_err(ret);
 }
+
+/* The vendor ABI, pinned at compile time (LP64 sizes and offsets). */
+#if defined(__LP64__)
+_Static_assert(sizeof(hb_mem_common_buf_t) == 48, "common buf is 48 bytes");
+_Static_assert(offsetof(hb_mem_common_buf_t, virt_addr) == 24, "virt_addr");
+_Static_assert(offsetof(hb_mem_common_buf_t, offset) == 40, "offset");
+_Static_assert(sizeof(hb_mem_graphic_buf_t) == 160, "graphic buf is 160");
+_Static_assert(offsetof(hb_mem_graphic_buf_t, share_id) == 40, "share_id");
+_Static_assert(offsetof(hb_mem_graphic_buf_t, flags) == 56, "flags");
+_Static_assert(offsetof(hb_mem_graphic_buf_t, size) == 64, "size");
+_Static_assert(offsetof(hb_mem_graphic_buf_t, virt_addr) == 88, "virt_addr");
+_Static_assert(offsetof(hb_mem_graphic_buf_t, phys_addr) == 112, "phys");
+_Static_assert(offsetof(hb_mem_graphic_buf_t, offset) == 136, "offset");
+_Static_assert(sizeof(hb_mem_graphic_buf_group_t) == 1288, "group is 1288");
+_Static_assert(offsetof(hb_mem_graphic_buf_group_t, group_id) == 1280, "id");
+_Static_assert(offsetof(hb_mem_graphic_buf_group_t, bit_map) == 1284, "map");
+_Static_assert(sizeof(hb_mem_buf_queue_t) == 16, "queue is 16 bytes");
+_Static_assert(sizeof(hb_mem_pool_t) == 40, "pool is 40 bytes");
+_Static_assert(offsetof(hb_mem_pool_t, cur_client_cnt) == 32, "clients");
+_Static_assert(sizeof(hb_mem_share_pool_t) == 32, "share pool is 32 bytes");
+_Static_assert(offsetof(hb_mem_share_pool_t, fd) == 12, "share pool fd");
+#endif

@@ -13,6 +13,8 @@
  *     DMA_BUF_IOCTL_SYNC does (HBMEM_SYNC_* flags). NULL means the memory
  *     is coherent and needs nothing.
  *   - phys(), when not NULL, returns the physical address of byte 0.
+ *   - shutdown(), when not NULL, drops whatever the backend kept open; it
+ *     runs at the last module close.
  *   All return 0 or a negative errno, and leave errno alone.
  */
 #ifndef HBMEM_BACKEND_H
@@ -38,6 +40,7 @@ struct hbmem_backend {
 		     const char *label, int *fd);
 	int (*sync)(int fd, uint32_t flags);
 	int (*phys)(int fd, uint64_t *phys);
+	void (*shutdown)(void);
 };
 
 extern const struct hbmem_backend hbmem_backend_memfd;

@@ -114,6 +114,12 @@ static int dmaheap_alloc(const struct hbmem_heap *heap, uint64_t len,
 	return 0;
 }
 
+static void dmaheap_shutdown(void)
+{
+	while (dmaheap_nnodes > 0)
+		close(dmaheap_nodes[--dmaheap_nnodes].fd);
+}
+
 int _hbmem_dmabuf_sync(int fd, uint32_t flags)
 {
 	struct dma_buf_sync sync = { .flags = flags };
@@ -131,4 +137,5 @@ const struct hbmem_backend hbmem_backend_dmaheap = {
 	.probe = dmaheap_probe,
 	.alloc = dmaheap_alloc,
 	.sync = _hbmem_dmabuf_sync,
+	.shutdown = dmaheap_shutdown,
 };

@@ -7,6 +7,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hb_mem_mgr.h"
 #include "hb_mem_ext.h"
