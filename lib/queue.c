@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The memory queue: a fixed ring of @count slots of @item_size bytes that a
+ * producer and a consumer in one process pass between them.
+ *
+ *                 dequeue                  queue_buf
+ *      +------+ ------------> +---------+ ------------> +-------+
+ *      | FREE |               | DEQUEUE |               | QUEUE |
+ *      +------+ <------------ +---------+ <- - - - - -  +-------+
+ *          ^       cancel                   dequeue      |    ^
+ *          |                         (overwrite mode:    |    | cancel
+ *          |                          the oldest only)   |    | (back to the
+ *          |                                     request |    |  FIFO's head)
+ *          |                release                      v    |
+ *          +---------------------------------------- +---------+
+ *                                                    | REQUEST |
+ *                                                    +---------+
+ *
+ * Two rings of slot numbers make every step O(1): the FREE ring (in the
+ * order slots were freed, so a producer that keeps pace sees 0..N-1 cycle as
+ * on the board) and the QUEUE ring (the FIFO the consumer takes from). A
+ * cancelled take goes back to the head of its ring: cancel undoes the take.
+ *
+ * Locking: one mutex per queue guards all of it; producers wait on
+ * can_take, consumers on can_request, and a signal is only sent when the
+ * count of waiters says someone sleeps. Items are copied under the mutex:
+ * they are small, and copying outside would race with a wrong-thread
+ * cancel.
+ *
+ * Lookup without a global lock: a queue's header (mutex, condition
+ * variables, state) lives in a chunk that is never freed, and the unique id
+ * names the header's index plus a sequence number that is never reused.
+ * A call finds the header from the id with two loads, locks it and checks
+ * the id is still the header's: a stale id simply does not match. The slots
+ * and items are one allocation made at create and freed at destroy; a
+ * header goes back to the free list only when its last waiter has left, so
+ * a woken waiter never sees its header reused by a new queue.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "hbmem_internal.h"
+
+#define QUEUE_MAX_COUNT (1u << 20)
+#define QUEUE_MAX_BYTES (1ull << 30)	/* count * item_size */
+
+#define QUEUE_INDEX_BITS 14
+#define QUEUE_MAX (1u << QUEUE_INDEX_BITS)
+#define QUEUE_CHUNK 32			/* headers per chunk */
+#define QUEUE_CHUNKS (QUEUE_MAX / QUEUE_CHUNK)
+
+enum slot_state {
+	SLOT_FREE,
+	SLOT_DEQUEUE,
+	SLOT_QUEUE,
+	SLOT_REQUEST,
+};
+
+/* A ring of slot numbers with room for every slot. */
+struct slot_ring {
+	uint32_t *slot;
+	uint32_t head;
+	uint32_t len;
+};
+
+struct hbmem_queue {
+	pthread_mutex_t lock;
+	pthread_cond_t can_take;	/* producers: a slot to dequeue */
+	pthread_cond_t can_request;	/* consumers: a QUEUE slot */
+	uint64_t id;			/* 0: no live queue */
+	uint32_t count;
+	uint32_t item_size;
+	uint32_t flags;
+	uint32_t producers_waiting;
+	uint32_t consumers_waiting;
+	bool zombie;		/* destroyed; back to the free list when
+				 * the last waiter leaves */
+	struct slot_ring free;
+	struct slot_ring queued;
+	uint8_t *state;
+	uint8_t *items;
+	uint64_t drops;
+	void *storage;		/* rings, states and items, one allocation */
+	uint32_t index;
+	struct hbmem_queue *next_free;
+} __attribute__((aligned(64)));
+
+/* A wait with a millisecond timeout, armed at the first sleep. */
+struct queue_wait {
+	int64_t timeout;
+	struct timespec deadline;
+	bool armed;
+	bool expired;
+};
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hbmem_queue *chunks[QUEUE_CHUNKS];	/* set once each */
+static uint32_t headers;				/* made so far */
+static struct hbmem_queue *free_headers;
+static uint64_t next_seq = 1;
+static uint64_t id_key;
+static pthread_once_t id_key_once = PTHREAD_ONCE_INIT;
+
+/* ---- slot rings ------------------------------------------------------ */
+
+static inline uint32_t ring_pop_head(struct slot_ring *r, uint32_t count)
+{
+	uint32_t s = r->slot[r->head];
+
+	r->head = r->head + 1 == count ? 0 : r->head + 1;
+	r->len--;
+	return s;
+}
+
+static inline void ring_push_tail(struct slot_ring *r, uint32_t count,
+				  uint32_t s)
+{
+	uint32_t at = r->head + r->len;
+
+	r->slot[at >= count ? at - count : at] = s;
+	r->len++;
+}
+
+static inline void ring_push_head(struct slot_ring *r, uint32_t count,
+				  uint32_t s)
+{
+	r->head = r->head ? r->head - 1 : count - 1;
+	r->slot[r->head] = s;
+	r->len++;
+}
+
+static inline uint8_t *queue_item(struct hbmem_queue *q, uint32_t s)
+{
+	return q->items + (size_t)s * q->item_size;
+}
+
+/* ---- ids and headers ------------------------------------------------- */
+
+/*
+ * Ids are (sequence << index bits | index) xor a per-process key, so they
+ * do not look like small counters and an id from another run or a made-up
+ * value is very unlikely to name a live queue.
+ */
+static void id_key_init(void)
+{
+	uint64_t key;
+
+	if (getrandom(&key, sizeof(key), GRND_NONBLOCK) != sizeof(key)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		key = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
+		      (uint64_t)(uintptr_t)&key;
+	}
+	id_key = key;
+}
+
+static struct hbmem_queue *header_at(uint32_t index)
+{
+	struct hbmem_queue *chunk =
+		__atomic_load_n(&chunks[index / QUEUE_CHUNK], __ATOMIC_ACQUIRE);
+
+	return chunk ? &chunk[index % QUEUE_CHUNK] : NULL;
+}
+
+static int chunk_new(struct hbmem_queue **out)
+{
+	pthread_condattr_t attr;
+	struct hbmem_queue *chunk;
+	int i;
+
+	chunk = aligned_alloc(64, sizeof(*chunk) * QUEUE_CHUNK);
+	if (!chunk)
+		return -ENOMEM;
+	memset(chunk, 0, sizeof(*chunk) * QUEUE_CHUNK);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	for (i = 0; i < QUEUE_CHUNK; i++) {
+		pthread_mutex_init(&chunk[i].lock, NULL);
+		pthread_cond_init(&chunk[i].can_take, &attr);
+		pthread_cond_init(&chunk[i].can_request, &attr);
+	}
+	pthread_condattr_destroy(&attr);
+	*out = chunk;
+	return 0;
+}
+
+/* A header not in use, and the id its next queue will have. */
+static int header_get(struct hbmem_queue **out, uint64_t *id)
+{
+	struct hbmem_queue *q, *chunk;
+	int ret = 0;
+
+	pthread_once(&id_key_once, id_key_init);
+	pthread_mutex_lock(&table_lock);
+	if (free_headers) {
+		q = free_headers;
+		free_headers = q->next_free;
+	} else if (headers == QUEUE_MAX) {
+		ret = -ENOMEM;
+		goto out;
+	} else {
+		if (headers % QUEUE_CHUNK == 0) {
+			ret = chunk_new(&chunk);
+			if (ret < 0)
+				goto out;
+			__atomic_store_n(&chunks[headers / QUEUE_CHUNK], chunk,
+					 __ATOMIC_RELEASE);
+		}
+		q = header_at(headers);
+		q->index = headers++;
+	}
+	do {
+		*id = (next_seq++ << QUEUE_INDEX_BITS | q->index) ^ id_key;
+	} while (*id == 0);
+	*out = q;
+out:
+	pthread_mutex_unlock(&table_lock);
+	return ret;
+}
+
+static void header_put(struct hbmem_queue *q)
+{
+	pthread_mutex_lock(&table_lock);
+	q->next_free = free_headers;
+	free_headers = q;
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* Lock the live queue named @id: 0, or -ENOENT. */
+static int queue_lock(uint64_t id, struct hbmem_queue **out)
+{
+	uint64_t bits = id ^ __atomic_load_n(&id_key, __ATOMIC_RELAXED);
+	struct hbmem_queue *q;
+
+	if (id == 0)
+		return -ENOENT;
+	q = header_at((uint32_t)(bits & (QUEUE_MAX - 1)));
+	if (!q)
+		return -ENOENT;
+	pthread_mutex_lock(&q->lock);
+	if (q->id != id) {
+		pthread_mutex_unlock(&q->lock);
+		return -ENOENT;
+	}
+	*out = q;
+	return 0;
+}
+
+/*
+ * Unlock @q; the thread that finds a destroyed queue's header with no
+ * waiter left puts it back on the free list.
+ */
+static void queue_unlock(struct hbmem_queue *q)
+{
+	bool recycle = q->zombie && q->producers_waiting == 0 &&
+		       q->consumers_waiting == 0;
+
+	if (recycle)
+		q->zombie = false;
+	pthread_mutex_unlock(&q->lock);
+	if (recycle)
+		header_put(q);
+}
+
+/*
+ * Sleep on @cond for @q (locked, id @id) within @w: 0 after a wake-up (the
+ * caller looks again), -EAGAIN when told not to wait, -ETIMEDOUT once the
+ * time is up, -EIDRM when the queue went away meanwhile.
+ */
+static int queue_wait(struct hbmem_queue *q, uint64_t id,
+		      pthread_cond_t *cond, uint32_t *waiting,
+		      struct queue_wait *w)
+{
+	if (w->timeout == 0)
+		return -EAGAIN;
+	if (w->expired)
+		return -ETIMEDOUT;
+	(*waiting)++;
+	if (w->timeout < 0) {
+		pthread_cond_wait(cond, &q->lock);
+	} else {
+		if (!w->armed) {
+			_hbmem_deadline(w->timeout, &w->deadline);
+			w->armed = true;
+		}
+		if (pthread_cond_timedwait(cond, &q->lock, &w->deadline) ==
+		    ETIMEDOUT)
+			w->expired = true;
+	}
+	(*waiting)--;
+	return q->id == id ? 0 : -EIDRM;
+}
+
+/* Tear down the live queue @q (locked): waiters wake and leave. */
+static void queue_destroy_locked(struct hbmem_queue *q)
+{
+	q->id = 0;
+	q->zombie = true;
+	free(q->storage);
+	q->storage = NULL;
+	q->state = NULL;
+	q->items = NULL;
+	q->free.slot = NULL;
+	q->queued.slot = NULL;
+	if (q->producers_waiting)
+		pthread_cond_broadcast(&q->can_take);
+	if (q->consumers_waiting)
+		pthread_cond_broadcast(&q->can_request);
+}
+
+/* ---- the API --------------------------------------------------------- */
+
+static int32_t queue_err(int e)
+{
+	switch (e) {
+	case -ENOENT:
+		return HB_MEM_ERR_QUEUE_NOT_FOUND;
+	case -EIDRM:
+		return HB_MEM_ERR_QUEUE_DESTROYED;
+	case -EBADSLT:
+		return HB_MEM_ERR_QUEUE_WRONG_SLOT;
+	case -EAGAIN:
+		return HB_MEM_ERR_QUEUE_NO_AVAILABLE_SLOT;
+	case -EEXIST:
+		return HB_MEM_ERR_QUEUE_ALREADY_EXIST;
+	default:
+		return _hbmem_err(e);
+	}
+}
+
+static int queue_create(hb_mem_buf_queue_t *queue, uint32_t flags)
+{
+	size_t rings, items, total;
+	struct hbmem_queue *q;
+	uint64_t id;
+	uint8_t *p;
+	uint32_t i;
+	int ret;
+
+	if (!_hbmem_is_open())
+		return -ENODEV;
+	if (!queue || flags & ~HB_MEM_QUEUE_FLAG_OVERWRITE)
+		return -EINVAL;
+	if (queue->count == 0 || queue->count > QUEUE_MAX_COUNT ||
+	    queue->item_size == 0)
+		return -EINVAL;
+	if (__builtin_mul_overflow((size_t)queue->count,
+				   (size_t)queue->item_size, &items) ||
+	    items > QUEUE_MAX_BYTES)
+		return -EINVAL;
+	ret = queue_lock(queue->unique_id, &q);
+	if (ret == 0) {
+		queue_unlock(q);
+		return -EEXIST;
+	}
+
+	/* two rings of u32, the states, then the items on 16 bytes */
+	rings = 2 * sizeof(uint32_t) * (size_t)queue->count;
+	total = (rings + queue->count + 15) & ~(size_t)15;
+	p = calloc(1, total + items);
+	if (!p)
+		return -ENOMEM;
+	ret = header_get(&q, &id);
+	if (ret < 0) {
+		free(p);
+		return ret;
+	}
+
+	pthread_mutex_lock(&q->lock);
+	q->storage = p;
+	q->free.slot = (uint32_t *)p;
+	q->queued.slot = q->free.slot + queue->count;
+	q->state = p + rings;
+	q->items = p + total;
+	q->count = queue->count;
+	q->item_size = queue->item_size;
+	q->flags = flags;
+	q->free.head = 0;
+	q->free.len = q->count;
+	q->queued.head = 0;
+	q->queued.len = 0;
+	for (i = 0; i < q->count; i++)
+		q->free.slot[i] = i;	/* states are SLOT_FREE (0) */
+	q->drops = 0;
+	q->id = id;
+	pthread_mutex_unlock(&q->lock);
+	queue->unique_id = id;
+	return 0;
+}
+
+HBMEM_EXPORT int32_t hb_mem_create_buf_queue(hb_mem_buf_queue_t *queue)
+{
+	return queue_err(queue_create(queue, 0));
+}
+
+HBMEM_EXPORT int32_t hb_mem_create_buf_queue_ex(hb_mem_buf_queue_t *queue,
+						uint32_t flags)
+{
+	return queue_err(queue_create(queue, flags));
+}
+
+HBMEM_EXPORT int32_t hb_mem_destroy_buf_queue(hb_mem_buf_queue_t *queue)
+{
+	struct hbmem_queue *q;
+	int ret;
+
+	if (!_hbmem_is_open())
+		return HB_MEM_ERR_MODULE_NOT_FOUND;
+	if (!queue)
+		return HB_MEM_ERR_INVALID_PARAMS;
+	ret = queue_lock(queue->unique_id, &q);
+	if (ret < 0)
+		return queue_err(ret);
+	queue_destroy_locked(q);
+	queue_unlock(q);
+	return 0;
+}
+
+HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
+					int32_t *slot, void *buf,
+					int64_t timeout)
+{
+	struct queue_wait w = { .timeout = timeout };
+	struct hbmem_queue *q;
+	uint64_t id;
+	uint32_t s;
+	int ret;
+
+	if (!_hbmem_is_open())
+		return HB_MEM_ERR_MODULE_NOT_FOUND;
+	if (!queue || !slot)
+		return HB_MEM_ERR_INVALID_PARAMS;
+	id = queue->unique_id;
+	ret = queue_lock(id, &q);
+	if (ret < 0)
+		return queue_err(ret);
+	for (;;) {
+		if (q->free.len) {
+			s = ring_pop_head(&q->free, q->count);
+			break;
+		}
+		if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE && q->queued.len) {
+			s = ring_pop_head(&q->queued, q->count);
+			q->drops++;
+			break;
+		}
+		ret = queue_wait(q, id, &q->can_take, &q->producers_waiting,
+				 &w);
+		if (ret < 0)
+			goto out;
+	}
+	q->state[s] = SLOT_DEQUEUE;
+	if (buf)
+		memcpy(buf, queue_item(q, s), q->item_size);
+	*slot = (int32_t)s;
+out:
+	queue_unlock(q);
+	return queue_err(ret);
+}
+
+HBMEM_EXPORT int32_t hb_mem_queue_buf(hb_mem_buf_queue_t *queue,
+				      int32_t slot, const void *buf)
+{
+	struct hbmem_queue *q;
+	int ret;
+
+	if (!_hbmem_is_open())
+		return HB_MEM_ERR_MODULE_NOT_FOUND;
+	if (!queue || !buf || slot < 0)
+		return HB_MEM_ERR_INVALID_PARAMS;
+	ret = queue_lock(queue->unique_id, &q);
+	if (ret < 0)
+		return queue_err(ret);
+	if ((uint32_t)slot >= q->count) {
+		ret = -EINVAL;
+	} else if (q->state[slot] != SLOT_DEQUEUE) {
+		ret = -EBADSLT;
+	} else {
+		memcpy(queue_item(q, (uint32_t)slot), buf, q->item_size);
+		q->state[slot] = SLOT_QUEUE;
+		ring_push_tail(&q->queued, q->count, (uint32_t)slot);
+		if (q->consumers_waiting)
+			pthread_cond_signal(&q->can_request);
+		if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE &&
+		    q->producers_waiting)
+			pthread_cond_signal(&q->can_take);
+	}
+	queue_unlock(q);
+	return queue_err(ret);
+}
+
+HBMEM_EXPORT int32_t hb_mem_request_buf(hb_mem_buf_queue_t *queue,
+					int32_t *slot, void *buf,
+					int64_t timeout)
+{
+	struct queue_wait w = { .timeout = timeout };
+	struct hbmem_queue *q;
+	uint64_t id;
+	uint32_t s;
+	int ret;
+
+	if (!_hbmem_is_open())
+		return HB_MEM_ERR_MODULE_NOT_FOUND;
+	if (!queue || !slot)
+		return HB_MEM_ERR_INVALID_PARAMS;
+	id = queue->unique_id;
+	ret = queue_lock(id, &q);
+	if (ret < 0)
+		return queue_err(ret);
+	while (q->queued.len == 0) {
+		ret = queue_wait(q, id, &q->can_request,
+				 &q->consumers_waiting, &w);
+		if (ret < 0)
+			goto out;
+	}
+	s = ring_pop_head(&q->queued, q->count);
+	q->state[s] = SLOT_REQUEST;
+	if (buf)
+		memcpy(buf, queue_item(q, s), q->item_size);
+	*slot = (int32_t)s;
+out:
+	queue_unlock(q);
+	return queue_err(ret);
+}
+
+HBMEM_EXPORT int32_t hb_mem_release_buf(hb_mem_buf_queue_t *queue,
+					int32_t slot)
+{
+	struct hbmem_queue *q;
+	int ret;
+
+	if (!_hbmem_is_open())
+		return HB_MEM_ERR_MODULE_NOT_FOUND;
+	if (!queue || slot < 0)
+		return HB_MEM_ERR_INVALID_PARAMS;
+	ret = queue_lock(queue->unique_id, &q);
+	if (ret < 0)
+		return queue_err(ret);
+	if ((uint32_t)slot >= q->count) {
+		ret = -EINVAL;
+	} else if (q->state[slot] != SLOT_REQUEST) {
+		ret = -EBADSLT;
+	} else {
+		q->state[slot] = SLOT_FREE;
+		ring_push_tail(&q->free, q->count, (uint32_t)slot);
+		if (q->producers_waiting)
+			pthread_cond_signal(&q->can_take);
+	}
+	queue_unlock(q);
+	return queue_err(ret);
+}
+
+HBMEM_EXPORT int32_t hb_mem_cancel_buf(hb_mem_buf_queue_t *queue,
+				       int32_t slot)
+{
+	struct hbmem_queue *q;
+	int ret;
+
+	if (!_hbmem_is_open())
+		return HB_MEM_ERR_MODULE_NOT_FOUND;
+	if (!queue || slot < 0)
+		return HB_MEM_ERR_INVALID_PARAMS;
+	ret = queue_lock(queue->unique_id, &q);
+	if (ret < 0)
+		return queue_err(ret);
+	if ((uint32_t)slot >= q->count) {
+		ret = -EINVAL;
+	} else if (q->state[slot] == SLOT_DEQUEUE) {
+		q->state[slot] = SLOT_FREE;
+		ring_push_head(&q->free, q->count, (uint32_t)slot);
+		if (q->producers_waiting)
+			pthread_cond_signal(&q->can_take);
+	} else if (q->state[slot] == SLOT_REQUEST) {
+		q->state[slot] = SLOT_QUEUE;
+		ring_push_head(&q->queued, q->count, (uint32_t)slot);
+		if (q->consumers_waiting)
+			pthread_cond_signal(&q->can_request);
+		if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE &&
+		    q->producers_waiting)
+			pthread_cond_signal(&q->can_take);
+	} else {
+		ret = -EBADSLT;
+	}
+	queue_unlock(q);
+	return queue_err(ret);
+}
+
+HBMEM_EXPORT int32_t hb_mem_get_buf_queue_drops(hb_mem_buf_queue_t *queue,
+						uint64_t *drops)
+{
+	struct hbmem_queue *q;
+	int ret;
+
+	if (!_hbmem_is_open())
+		return HB_MEM_ERR_MODULE_NOT_FOUND;
+	if (!queue || !drops)
+		return HB_MEM_ERR_INVALID_PARAMS;
+	ret = queue_lock(queue->unique_id, &q);
+	if (ret < 0)
+		return queue_err(ret);
+	*drops = q->drops;
+	queue_unlock(q);
+	return 0;
+}
+
+void _hbmem_queues_cleanup(void)
+{
+	struct hbmem_queue *q;
+	uint32_t i, n;
+
+	pthread_mutex_lock(&table_lock);
+	n = headers;
+	pthread_mutex_unlock(&table_lock);
+	for (i = 0; i < n; i++) {
+		q = header_at(i);
+		pthread_mutex_lock(&q->lock);
+		if (q->id)
+			queue_destroy_locked(q);
+		queue_unlock(q);
+	}
+}
