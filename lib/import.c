@@ -90,6 +90,8 @@ static int import_graph(const hb_mem_graphic_buf_t *in, struct hbmem_obj *obj)
 			return ret;
 		obj->mem[0]->obj = obj;
 		obj->nmem = in->plane_cnt;
+		for (i = 1; i < in->plane_cnt; i++)
+			obj->mem[i] = obj->mem[0];
 		for (i = 0; i < in->plane_cnt; i++) {
 			uint64_t poff = 0;
 
@@ -103,7 +105,6 @@ static int import_graph(const hb_mem_graphic_buf_t *in, struct hbmem_obj *obj)
 				ret = -EINVAL;
 				goto err_release;
 			}
-			obj->mem[i] = obj->mem[0];
 			d->fd[i] = obj->mem[0]->fd;
 			d->share_id[i] = in->share_id[0];
 			d->virt_addr[i] = obj->mem[0]->vaddr + poff;

@@ -265,6 +265,7 @@ static void test_graph_imports_planar_and_contiguous(TestModule *m,
 						     gconstpointer d)
 {
 	hb_mem_graphic_buf_t p, c, in, out;
+	int32_t cnt;
 	int i;
 
 	assert_ok(hb_mem_alloc_graph_buf(1280, 720, MEM_PIX_FMT_NV12, 0, 0, 0,
@@ -295,6 +296,15 @@ static void test_graph_imports_planar_and_contiguous(TestModule *m,
 	in = c;
 	in.plane_cnt = 4;
 	assert_hb(hb_mem_import_graph_buf(&in, &out), HB_MEM_ERR_INVALID_PARAMS);
+	/* a plane placed outside the unit is refused, and nothing leaks */
+	in = c;
+	in.phys_addr[2] = in.phys_addr[0] + (100u << 20);
+	assert_hb(hb_mem_import_graph_buf(&in, &out), HB_MEM_ERR_INVALID_PARAMS);
+	in = c;
+	in.phys_addr[1] = in.phys_addr[0] - 4096;
+	assert_hb(hb_mem_import_graph_buf(&in, &out), HB_MEM_ERR_INVALID_PARAMS);
+	assert_ok(hb_mem_get_share_info(c.fd[0], &cnt));
+	g_assert_cmpint(cnt, ==, 1);
 	assert_ok(hb_mem_free_buf(p.fd[0]));
 	assert_ok(hb_mem_free_buf(c.fd[0]));
 }
