@@ -1,48 +1,747 @@
-/* SPDX-License-Identifier: MIT */
-/* pool.c - placeholder, being written. */
+// SPDX-License-Identifier: MIT
+/*
+ * The local pool: one buffer, sub-allocated in user space.
+ *
+ * A pool is one ordinary allocation (an obj of kind POOL in the registry,
+ * so hb_mem_get_com_buf() and the lookups by address see it) plus a
+ * struct hbmem_pool: a TLSF allocator over the buffer's pages (tlsf.c,
+ * metadata out of band, since the buffer may be device memory) and a tiny
+ * LIFO cache of freed one-page runs, which makes the commonest request
+ * (anything up to a page) a pop and a push.
+ *
+ * Locking. hb_mem_pool_alloc_buf(), hb_mem_pool_free_buf() and
+ * hb_mem_pool_get_info() never take hbmem_lock: they find the pool in two
+ * tables of their own and take only that pool's spinlock.
+ *
+ *   by_fd     array indexed by fd -> pool             one load
+ *   by_addr   array of {base, end, pool} sorted by    bisection, read under
+ *             base                                    a sequence counter
+ *
+ * Both are changed only under hbmem_lock (create, destroy, module close).
+ * A table that has to grow is copied and the old copy is kept (on a
+ * "retired" list, never freed: each copy is at most half the next one), so
+ * a reader never touches freed memory. Pool structs are never freed either:
+ * a destroyed one is marked dead under its own lock and kept for the next
+ * create. A reader therefore always locks a valid struct and then checks,
+ * under that lock, that it is live and is the pool it was looking for;
+ * if not, it looks again. What a dead pool owned (its TLSF arrays) is freed
+ * at destroy, so what is kept is a few hundred bytes per pool that was ever
+ * live at the same time.
+ *
+ * Lock order: hbmem_lock, then a pool's lock. The fast path takes only the
+ * latter.
+ */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "hbmem_internal.h"
 #include "hb_mem_err.h"
+#include "tlsf.h"
+
+/* Freed one-page runs kept back from TLSF (bounds the cost of a flush). */
+#define POOL_CACHE 16
+
+struct hbmem_pool {
+	int lock;		/* spinlock; guards everything below */
+	bool live;
+	int32_t fd;
+	int32_t share_id;
+	int32_t clients;	/* live sub-allocations */
+	unsigned int shift;	/* log2 of the page size */
+	uint8_t *base;
+	uint64_t len;		/* bytes: npages << shift */
+	uint64_t phys;
+	int64_t flags;		/* as given to create */
+	uint32_t ncache;
+	uint32_t cache[POOL_CACHE];	/* start pages of cached runs */
+	struct hbmem_tlsf tlsf;
+	struct hbmem_obj *obj;	/* the backing buffer (hbmem_lock) */
+	struct hbmem_pool *next_spare;	/* (hbmem_lock) */
+} __attribute__((aligned(64)));
+
+/* ---- spinning ---------------------------------------------------------- */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/* Spin a little, then give the CPU away: the holder may be preempted. */
+static void spin_wait(unsigned int *spins)
+{
+	if (++*spins < 100) {
+		cpu_relax();
+	} else {
+		*spins = 0;
+		sched_yield();
+	}
+}
+
+static void pool_lock_slow(struct hbmem_pool *p)
+{
+	unsigned int spins = 0;
+
+	do {
+		while (__atomic_load_n(&p->lock, __ATOMIC_RELAXED))
+			spin_wait(&spins);
+	} while (__atomic_exchange_n(&p->lock, 1, __ATOMIC_ACQUIRE));
+}
+
+static inline void pool_lock(struct hbmem_pool *p)
+{
+	if (__builtin_expect(__atomic_exchange_n(&p->lock, 1,
+						 __ATOMIC_ACQUIRE), 0))
+		pool_lock_slow(p);
+}
+
+static inline void pool_unlock(struct hbmem_pool *p)
+{
+	__atomic_store_n(&p->lock, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- the tables ---------------------------------------------------------- */
+
+struct retired {
+	struct retired *next;
+};
+
+struct fd_index {
+	struct retired r;
+	uint32_t cap;
+	struct hbmem_pool *slot[];
+};
+
+struct addr_entry {
+	uint64_t base, end;
+	struct hbmem_pool *pool;
+};
+
+struct addr_index {
+	struct retired r;
+	uint32_t cap;
+	struct addr_entry e[];
+};
+
+static struct fd_index *by_fd;
+static struct addr_index *by_addr;
+static uint32_t naddr;		/* live entries of by_addr */
+static uint32_t addr_seq;	/* odd while by_addr changes */
+static struct retired *retired;
+static struct hbmem_pool *spare;
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+static void retire(struct retired *r)
+{
+	if (r) {
+		r->next = retired;
+		retired = r;
+	}
+}
+
+static uint32_t cap_for(uint64_t need)
+{
+	uint64_t cap = 16;
+
+	while (cap < need)
+		cap *= 2;
+	return cap > UINT32_MAX ? 0 : (uint32_t)cap;
+}
+
+/* Make by_fd[fd] exist. hbmem_lock held. */
+static int fd_reserve(int fd)
+{
+	struct fd_index *old = by_fd, *n;
+	uint32_t cap, i;
+
+	if (fd < 0)
+		return -EBADF;
+	if (old && (uint32_t)fd < old->cap)
+		return 0;
+	cap = cap_for((uint64_t)fd + 1);
+	if (!cap)
+		return -ENOMEM;
+	n = calloc(1, sizeof(*n) + cap * sizeof(n->slot[0]));
+	if (!n)
+		return -ENOMEM;
+	n->cap = cap;
+	for (i = 0; old && i < old->cap; i++)
+		n->slot[i] = LOAD(old->slot[i]);
+	__atomic_store_n(&by_fd, n, __ATOMIC_RELEASE);
+	retire(old ? &old->r : NULL);
+	return 0;
+}
+
+/* Room for one more by_addr entry. hbmem_lock held. */
+static int addr_reserve(void)
+{
+	struct addr_index *old = by_addr, *n;
+	uint32_t cap, i;
+
+	if (old && naddr < old->cap)
+		return 0;
+	cap = cap_for((uint64_t)naddr + 1);
+	if (!cap)
+		return -ENOMEM;
+	n = calloc(1, sizeof(*n) + cap * sizeof(n->e[0]));
+	if (!n)
+		return -ENOMEM;
+	n->cap = cap;
+	for (i = 0; i < naddr; i++) {
+		n->e[i].base = LOAD(old->e[i].base);
+		n->e[i].end = LOAD(old->e[i].end);
+		n->e[i].pool = LOAD(old->e[i].pool);
+	}
+	/* readers holding the old copy still see a consistent table */
+	__atomic_store_n(&by_addr, n, __ATOMIC_RELEASE);
+	retire(old ? &old->r : NULL);
+	return 0;
+}
+
+static void seq_begin(void)
+{
+	STORE(addr_seq, addr_seq + 1);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void seq_end(void)
+{
+	__atomic_store_n(&addr_seq, addr_seq + 1, __ATOMIC_RELEASE);
+}
+
+static void entry_copy(struct addr_entry *to, const struct addr_entry *from)
+{
+	STORE(to->base, LOAD(from->base));
+	STORE(to->end, LOAD(from->end));
+	STORE(to->pool, LOAD(from->pool));
+}
+
+/* Publish live pool @p (room reserved). hbmem_lock held. */
+static void table_insert(struct hbmem_pool *p)
+{
+	struct addr_index *a = by_addr;
+	uint64_t base = (uint64_t)(uintptr_t)p->base;
+	uint32_t pos = 0, i;
+
+	while (pos < naddr && a->e[pos].base < base)
+		pos++;
+	seq_begin();
+	for (i = naddr; i > pos; i--)
+		entry_copy(&a->e[i], &a->e[i - 1]);
+	STORE(a->e[pos].base, base);
+	STORE(a->e[pos].end, base + p->len);
+	STORE(a->e[pos].pool, p);
+	STORE(naddr, naddr + 1);
+	seq_end();
+	__atomic_store_n(&by_fd->slot[p->fd], p, __ATOMIC_RELEASE);
+}
+
+static void table_remove(struct hbmem_pool *p)
+{
+	struct addr_index *a = by_addr;
+	uint32_t pos, i;
+
+	if (by_fd && (uint32_t)p->fd < by_fd->cap &&
+	    LOAD(by_fd->slot[p->fd]) == p)
+		STORE(by_fd->slot[p->fd], NULL);
+	for (pos = 0; pos < naddr; pos++)
+		if (a->e[pos].pool == p)
+			break;
+	if (pos == naddr)
+		return;
+	seq_begin();
+	for (i = pos; i + 1 < naddr; i++)
+		entry_copy(&a->e[i], &a->e[i + 1]);
+	STORE(naddr, naddr - 1);
+	seq_end();
+}
+
+static struct hbmem_pool *fd_lookup(int32_t fd)
+{
+	struct fd_index *t = __atomic_load_n(&by_fd, __ATOMIC_ACQUIRE);
+
+	if (!t || fd < 0 || (uint32_t)fd >= t->cap)
+		return NULL;
+	return __atomic_load_n(&t->slot[fd], __ATOMIC_ACQUIRE);
+}
+
+static struct hbmem_pool *addr_lookup(uint64_t addr)
+{
+	unsigned int spins = 0;
+
+	for (;;) {
+		uint32_t s = __atomic_load_n(&addr_seq, __ATOMIC_ACQUIRE);
+		struct hbmem_pool *hit = NULL;
+
+		if (!(s & 1)) {
+			struct addr_index *a =
+				__atomic_load_n(&by_addr, __ATOMIC_ACQUIRE);
+			uint32_t lo = 0, hi = a ? LOAD(naddr) : 0;
+
+			if (a && hi > a->cap)
+				hi = a->cap;
+			/* the last entry whose base is <= addr */
+			while (lo < hi) {
+				uint32_t mid = lo + (hi - lo) / 2;
+
+				if (LOAD(a->e[mid].base) <= addr)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo && addr < LOAD(a->e[lo - 1].end))
+				hit = LOAD(a->e[lo - 1].pool);
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (LOAD(addr_seq) == s)
+				return hit;
+		}
+		spin_wait(&spins);
+	}
+}
+
+/*
+ * The live pool @fd, locked, or NULL. A pool struct found in the table may
+ * have died (or been reused) since: that is settled under its lock.
+ */
+static struct hbmem_pool *pool_get_fd(int32_t fd)
+{
+	struct hbmem_pool *p;
+
+	while ((p = fd_lookup(fd)) != NULL) {
+		pool_lock(p);
+		if (p->live && p->fd == fd)
+			return p;
+		pool_unlock(p);
+		if (fd_lookup(fd) == p)
+			return NULL;	/* being destroyed */
+	}
+	return NULL;
+}
+
+static struct hbmem_pool *pool_get_addr(uint64_t addr)
+{
+	struct hbmem_pool *p;
+
+	while ((p = addr_lookup(addr)) != NULL) {
+		pool_lock(p);
+		if (p->live && addr - (uint64_t)(uintptr_t)p->base < p->len)
+			return p;
+		pool_unlock(p);
+		if (addr_lookup(addr) == p)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* ---- sub-allocation (pool lock held) ------------------------------------- */
+
+static inline bool run_is_live(const struct hbmem_pool *p, uint32_t b)
+{
+	uint32_t s;
+
+	if (b >= p->tlsf.npages)
+		return false;
+	s = p->tlsf.blk[b].size;
+	return s != 0 && !(s & (HBMEM_TLSF_FREE | HBMEM_TLSF_MARK));
+}
+
+static void cache_flush(struct hbmem_pool *p)
+{
+	while (p->ncache)
+		_hbmem_tlsf_free(&p->tlsf, p->cache[--p->ncache]);
+}
+
+static uint32_t pool_take(struct hbmem_pool *p, uint32_t pages)
+{
+	uint32_t b;
+
+	if (pages == 1 && p->ncache) {
+		b = p->cache[--p->ncache];
+		p->tlsf.blk[b].size = 1;
+		return b;
+	}
+	b = _hbmem_tlsf_alloc(&p->tlsf, pages);
+	if (b == HBMEM_TLSF_NONE && p->ncache) {
+		/* the cached pages may be what keeps a run from forming */
+		cache_flush(p);
+		b = _hbmem_tlsf_alloc(&p->tlsf, pages);
+	}
+	return b;
+}
+
+static void pool_give(struct hbmem_pool *p, uint32_t b)
+{
+	if (p->tlsf.blk[b].size == 1 && p->ncache < POOL_CACHE) {
+		p->tlsf.blk[b].size = 1 | HBMEM_TLSF_MARK;
+		p->cache[p->ncache++] = b;
+		return;
+	}
+	_hbmem_tlsf_free(&p->tlsf, b);
+}
+
+static void sub_desc(const struct hbmem_pool *p, uint32_t b, uint64_t size,
+		     hb_mem_common_buf_t *d)
+{
+	uint64_t off = (uint64_t)b << p->shift;
+
+	d->fd = p->fd;
+	d->share_id = p->share_id;
+	d->flags = p->flags | HB_MEM_USAGE_MEM_POOL;
+	d->size = size;
+	d->virt_addr = p->base + off;
+	d->phys_addr = p->phys + off;
+	d->offset = 0;
+}
+
+static void pool_info(const struct hbmem_pool *p, hb_mem_pool_t *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->flags = p->flags;
+	info->size = p->len;
+	info->fd = p->fd;
+	info->page_size = (int32_t)(1u << p->shift);
+	info->total_page_cnt = (int32_t)p->tlsf.npages;
+	info->avail_page_cnt = (int32_t)(p->tlsf.free_pages + p->ncache);
+	info->cur_client_cnt = p->clients;
+}
+
+/* ---- create and destroy (hbmem_lock held) -------------------------------- */
+
+static struct hbmem_pool *slot_get(void)
+{
+	struct hbmem_pool *p = spare;
+
+	if (p) {
+		spare = p->next_spare;
+		p->next_spare = NULL;
+		return p;
+	}
+	p = aligned_alloc(64, sizeof(*p));
+	if (p)
+		memset(p, 0, sizeof(*p));
+	return p;
+}
+
+static void slot_put(struct hbmem_pool *p)
+{
+	p->next_spare = spare;
+	spare = p;
+}
+
+static int pool_create_locked(uint64_t size, int64_t flags,
+			      struct hbmem_pool **out)
+{
+	unsigned int shift = (unsigned int)__builtin_ctzl(hbmem_page_size);
+	uint64_t len = hbmem_page_round(size);
+	struct hbmem_tlsf t;
+	struct hbmem_pool *p;
+	struct hbmem_mem *mem;
+	struct hbmem_obj *obj;
+	int ret;
+
+	if (len < size || (len >> shift) > HBMEM_TLSF_MAX_PAGES)
+		return -ENOMEM;
+	ret = _hbmem_tlsf_init(&t, (uint32_t)(len >> shift));
+	if (ret < 0)
+		return ret;
+	ret = addr_reserve();
+	if (ret < 0)
+		goto err_fini;
+	p = slot_get();
+	if (!p) {
+		ret = -ENOMEM;
+		goto err_fini;
+	}
+	obj = calloc(1, sizeof(*obj));
+	if (!obj) {
+		ret = -ENOMEM;
+		goto err_put_slot;
+	}
+	ret = _hbmem_mem_alloc(len, flags, "pool", &mem);
+	if (ret < 0)
+		goto err_free_obj;
+	ret = fd_reserve(mem->fd);
+	if (ret < 0)
+		goto err_release_mem;
+
+	obj->kind = HBMEM_OBJ_POOL;
+	obj->nmem = 1;
+	obj->mem[0] = mem;
+	obj->priv = p;
+	mem->obj = obj;
+	obj->u.com.fd = mem->fd;
+	obj->u.com.share_id = mem->share->id;
+	obj->u.com.flags = flags;
+	obj->u.com.size = mem->size;
+	obj->u.com.virt_addr = mem->vaddr;
+	obj->u.com.phys_addr = mem->phys;
+	_hbmem_obj_link(obj);
+
+	/* a stale reader may lock this struct at any time: fill it locked */
+	pool_lock(p);
+	p->fd = mem->fd;
+	p->share_id = mem->share->id;
+	p->clients = 0;
+	p->shift = shift;
+	p->base = mem->vaddr;
+	p->len = len;
+	p->phys = mem->phys;
+	p->flags = flags;
+	p->ncache = 0;
+	p->tlsf = t;
+	p->obj = obj;
+	p->live = true;
+	pool_unlock(p);
+	table_insert(p);
+	*out = p;
+	return 0;
+
+err_release_mem:
+	_hbmem_mem_release(mem);
+err_free_obj:
+	free(obj);
+err_put_slot:
+	slot_put(p);
+err_fini:
+	_hbmem_tlsf_fini(&t);
+	return ret;
+}
+
+/*
+ * Take pool @p out of service: -EBUSY while it has sub-allocations, unless
+ * @force. Its obj (the backing buffer) is left to the caller.
+ */
+static int pool_kill(struct hbmem_pool *p, bool force)
+{
+	struct hbmem_tlsf t;
+
+	pool_lock(p);
+	if (p->clients > 0 && !force) {
+		pool_unlock(p);
+		return -EBUSY;
+	}
+	p->live = false;
+	t = p->tlsf;
+	memset(&p->tlsf, 0, sizeof(p->tlsf));
+	p->clients = 0;
+	p->ncache = 0;
+	pool_unlock(p);
+	/* nobody reaches the arrays of a dead pool: free them unlocked */
+	_hbmem_tlsf_fini(&t);
+	table_remove(p);
+	p->obj->priv = NULL;
+	p->obj = NULL;
+	slot_put(p);
+	return 0;
+}
+
+/* ---- API ----------------------------------------------------------------- */
 
 HBMEM_EXPORT int32_t hb_mem_pool_create(uint64_t size, int64_t flags,
 					hb_mem_pool_t *pool)
 {
-	return HB_MEM_ERR_INVALID_PARAMS;
+	struct hbmem_pool *p;
+	int ret;
+
+	ret = _hbmem_enter();
+	if (ret < 0)
+		return _hbmem_err(ret);
+	if (!pool || size == 0) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = pool_create_locked(size, flags, &p);
+	if (ret == 0) {
+		pool_lock(p);
+		pool_info(p, pool);
+		pool_unlock(p);
+	}
+out:
+	_hbmem_leave();
+	return _hbmem_err(ret);
+}
+
+/* The pool behind @fd in the registry, or NULL. hbmem_lock held. */
+static struct hbmem_pool *pool_of_fd_locked(int32_t fd)
+{
+	struct hbmem_mem *mem = _hbmem_mem_by_fd(fd);
+
+	if (!mem || mem->obj->kind != HBMEM_OBJ_POOL)
+		return NULL;
+	return mem->obj->priv;
 }
 
 HBMEM_EXPORT int32_t hb_mem_pool_destroy(int32_t fd)
 {
-	return HB_MEM_ERR_POOL_NOT_FOUND;
+	struct hbmem_pool *p;
+	struct hbmem_obj *obj;
+	int ret;
+
+	ret = _hbmem_enter();
+	if (ret < 0)
+		return _hbmem_err(ret);
+	p = pool_of_fd_locked(fd);
+	if (!p) {
+		_hbmem_leave();
+		return HB_MEM_ERR_POOL_NOT_FOUND;
+	}
+	obj = p->obj;
+	ret = pool_kill(p, false);
+	if (ret == 0)
+		_hbmem_obj_free(obj);
+	_hbmem_leave();
+	return ret == -EBUSY ? HB_MEM_ERR_POOL_BUSY : _hbmem_err(ret);
 }
 
 HBMEM_EXPORT int32_t hb_mem_pool_alloc_buf(int32_t fd, uint64_t size,
 					   hb_mem_common_buf_t *buf)
 {
-	return HB_MEM_ERR_POOL_NOT_FOUND;
+	struct hbmem_pool *p;
+	uint32_t b;
+
+	if (!_hbmem_is_open())
+		return HB_MEM_ERR_MODULE_NOT_FOUND;
+	if (!buf || size == 0)
+		return HB_MEM_ERR_INVALID_PARAMS;
+	p = pool_get_fd(fd);
+	if (!p)
+		return HB_MEM_ERR_POOL_NOT_FOUND;
+	if (size > p->len) {
+		pool_unlock(p);
+		return HB_MEM_ERR_INSUFFICIENT_MEM;
+	}
+	/* size <= len < 2^42: neither the rounding nor the page count wraps */
+	b = pool_take(p, (uint32_t)((size + (1u << p->shift) - 1) >> p->shift));
+	if (b == HBMEM_TLSF_NONE) {
+		pool_unlock(p);
+		return HB_MEM_ERR_INSUFFICIENT_MEM;
+	}
+	p->tlsf.blk[b].u.tag = size;
+	p->clients++;
+	sub_desc(p, b, size, buf);
+	pool_unlock(p);
+	return 0;
 }
 
 HBMEM_EXPORT int32_t hb_mem_pool_free_buf(uint64_t virt_addr)
 {
-	return HB_MEM_ERR_INVALID_VADDR;
+	struct hbmem_pool *p;
+	uint64_t off;
+	uint32_t b;
+
+	if (!_hbmem_is_open())
+		return HB_MEM_ERR_MODULE_NOT_FOUND;
+	p = pool_get_addr(virt_addr);
+	if (!p)
+		return HB_MEM_ERR_INVALID_VADDR;
+	off = virt_addr - (uint64_t)(uintptr_t)p->base;
+	b = (uint32_t)(off >> p->shift);
+	/* only the start of a live sub-allocation: not inside, not twice */
+	if ((off & ((1u << p->shift) - 1)) || !run_is_live(p, b)) {
+		pool_unlock(p);
+		return HB_MEM_ERR_INVALID_VADDR;
+	}
+	pool_give(p, b);
+	p->clients--;
+	pool_unlock(p);
+	return 0;
 }
 
 HBMEM_EXPORT int32_t hb_mem_pool_get_info(int32_t fd, hb_mem_pool_t *pool)
 {
-	return HB_MEM_ERR_POOL_NOT_FOUND;
+	struct hbmem_pool *p;
+
+	if (!_hbmem_is_open())
+		return HB_MEM_ERR_MODULE_NOT_FOUND;
+	if (!pool)
+		return HB_MEM_ERR_INVALID_PARAMS;
+	p = pool_get_fd(fd);
+	if (!p)
+		return HB_MEM_ERR_POOL_NOT_FOUND;
+	pool_info(p, pool);
+	pool_unlock(p);
+	return 0;
 }
 
-void _hbmem_pools_cleanup(void)
-{
-}
+/* ---- hooks for the core -------------------------------------------------- */
 
 int _hbmem_pool_release(struct hbmem_obj *obj)
 {
-	return 0;
+	struct hbmem_pool *p = obj->priv;
+
+	return p ? pool_kill(p, false) : 0;
 }
 
 int _hbmem_pool_find_buf(struct hbmem_obj *obj, uint64_t addr,
 			 hb_mem_common_buf_t *out)
 {
-	return -ENOENT;
+	struct hbmem_pool *p = obj->priv;
+	uint64_t off;
+	uint32_t b;
+	int ret = -ENOENT;
+
+	if (!p)
+		return -ENOENT;
+	pool_lock(p);
+	off = addr - (uint64_t)(uintptr_t)p->base;
+	if (p->live && off < p->len) {
+		b = _hbmem_tlsf_run_of(&p->tlsf, (uint32_t)(off >> p->shift));
+		if (run_is_live(p, b)) {
+			sub_desc(p, b, p->tlsf.blk[b].u.tag, out);
+			ret = 0;
+		}
+	}
+	pool_unlock(p);
+	return ret;
+}
+
+void _hbmem_pools_cleanup(void)
+{
+	pthread_mutex_lock(&hbmem_lock);
+	while (naddr) {
+		struct hbmem_pool *p = by_addr->e[0].pool;
+		struct hbmem_obj *obj = p->obj;
+
+		pool_kill(p, true);
+		_hbmem_obj_free(obj);
+	}
+	pthread_mutex_unlock(&hbmem_lock);
+}
+
+int _hbmem_pool_check(int32_t fd, char *why, size_t why_len)
+{
+	struct hbmem_pool *p = pool_get_fd(fd);
+	uint32_t i;
+	int ret;
+
+	if (!p)
+		return -ENOENT;
+	ret = _hbmem_tlsf_check(&p->tlsf, why, why_len);
+	for (i = 0; ret == 0 && i < p->ncache; i++) {
+		uint32_t b = p->cache[i];
+
+		if (b >= p->tlsf.npages ||
+		    p->tlsf.blk[b].size != (1 | HBMEM_TLSF_MARK)) {
+			snprintf(why, why_len, "cached page %u is not a marked "
+				 "one-page run", b);
+			ret = -EUCLEAN;
+		}
+	}
+	if (ret == 0 && (uint32_t)p->clients + p->ncache !=
+			p->tlsf.used_runs) {
+		snprintf(why, why_len, "%d clients + %u cached != %u used runs",
+			 p->clients, p->ncache, p->tlsf.used_runs);
+		ret = -EUCLEAN;
+	}
+	pool_unlock(p);
+	return ret;
 }
