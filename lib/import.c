@@ -499,7 +499,8 @@ HBMEM_EXPORT int32_t hb_mem_inc_graph_buf_group_consume_cnt(
 
 	if (ret < 0)
 		return _hbmem_err(ret);
-	if (!buf_group || !buf_group->bit_map) {
+	if (!buf_group || !buf_group->bit_map ||
+	    buf_group->bit_map >= (1u << HB_MEM_MAXIMUM_GRAPH_BUF)) {
 		ret = -EINVAL;
 		goto out;
 	}
