@@ -357,6 +357,8 @@ void *hb_mem_iob_tryalloc(hb_mem_iob_pool_t *pool, int throttled);
 /** INVALID_VADDR for a pointer that is not a buffer of @pool or is free. */
 int32_t hb_mem_iob_free(hb_mem_iob_pool_t *pool, void *buf);
 int32_t hb_mem_iob_info(hb_mem_iob_pool_t *pool, hb_mem_iob_info_t *info);
+/** Check the free list, the per-buffer states and the waiter queue. */
+int32_t hb_mem_iob_check(hb_mem_iob_pool_t *pool);
 
 /* ==== Debug hooks (hb_mem_alloc_debug_*) =============================== */
 

@@ -119,4 +119,17 @@ void *_hbmem_gran_alloc(struct hb_mem_gran *g, size_t align, size_t size,
 int _hbmem_gran_free(struct hb_mem_gran *g, void *ptr);
 void _hbmem_gran_stats(struct hb_mem_gran *g, hb_mem_gran_info_t *info);
 
+/* ---- mheap.c: capacity regions (the vendor heaps in mheap form) ------- */
+
+/*
+ * A region that is a capacity only (no addresses): what a vendor heap is.
+ * Reserve charges @len to the first region of @attr, then of its chain,
+ * with room (-ENOENT: no region; -ENOMEM: all full); *@id says which.
+ */
+int _hbmem_mheap_add_capacity(struct hb_mem_mheap *mh, const char *name,
+			      uint32_t attr, uint64_t capacity, int *id);
+int _hbmem_mheap_reserve(struct hb_mem_mheap *mh, uint32_t attr, uint64_t len,
+			 int *id);
+void _hbmem_mheap_unreserve(struct hb_mem_mheap *mh, int id, uint64_t len);
+
 #endif /* HBMEM_ALLOC_H */
