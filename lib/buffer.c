@@ -16,6 +16,40 @@
 /* Group ids, like share ids, come round cyclically. */
 static int32_t next_group_id = 1;
 
+/*
+ * Get @len bytes from the first heap of @flags' chain that has room, both
+ * in our accounting and in the backend (a kernel heap can be full because
+ * of other processes). The fd is the caller's.
+ */
+static int mem_backend_alloc(uint64_t len, int64_t flags, const char *label,
+			     struct hbmem_heap **heap_out, int *fd)
+{
+	struct hbmem_heap *chain[8];
+	int i, n, ret = -ENOMEM;
+
+	n = _hbmem_heap_chain(flags, chain, 8);
+	for (i = 0; i < n; i++) {
+		if (_hbmem_heap_take(chain[i], len) < 0)
+			continue;
+		ret = hbmem_backend->alloc(chain[i], len,
+					   (flags & HB_MEM_USAGE_CACHED) != 0,
+					   label, fd);
+		if (ret == 0) {
+			*heap_out = chain[i];
+			return 0;
+		}
+		_hbmem_heap_unreserve(chain[i], len);
+		hbmem_debug("%s: %s allocation of %llu bytes failed: %s",
+			    chain[i]->name, hbmem_backend->name,
+			    (unsigned long long)len, strerror(-ret));
+		if (ret == -ENOSPC || ret == -EFBIG)
+			ret = -ENOMEM;
+		if (ret != -ENOMEM)
+			return ret;
+	}
+	return ret;
+}
+
 int _hbmem_mem_alloc(uint64_t len, int64_t flags, const char *label,
 		     struct hbmem_mem **out)
 {
@@ -30,18 +64,9 @@ int _hbmem_mem_alloc(uint64_t len, int64_t flags, const char *label,
 		return -EINVAL;
 	if (alloc_len < len || alloc_len > SIZE_MAX)
 		return -ENOMEM;
-	ret = _hbmem_heap_reserve(flags, alloc_len, &heap);
+	ret = mem_backend_alloc(alloc_len, flags, label, &heap, &fd);
 	if (ret < 0)
 		return ret;
-	ret = hbmem_backend->alloc(heap, alloc_len,
-				   (flags & HB_MEM_USAGE_CACHED) != 0, label,
-				   &fd);
-	if (ret < 0) {
-		hbmem_debug("%s: %s allocation of %llu bytes failed: %s",
-			    heap->name, hbmem_backend->name,
-			    (unsigned long long)alloc_len, strerror(-ret));
-		goto err_unreserve;
-	}
 	map = mmap(NULL, alloc_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
 		ret = -errno;
@@ -62,12 +87,10 @@ int _hbmem_mem_alloc(uint64_t len, int64_t flags, const char *label,
 	ret = _hbmem_registry_add(mem);
 	if (ret < 0)
 		goto err_free_mem;
-	ret = _hbmem_share_new(len, heap, alloc_len, &sh);
+	ret = _hbmem_share_new(fd, len, heap, alloc_len, &sh);
 	if (ret < 0)
 		goto err_unregister;
 	/* from here on the share owns the heap charge */
-	if (hbmem_backend->phys && hbmem_backend->phys(fd, &sh->phys) < 0)
-		sh->phys = 0;
 	mem->phys = sh->phys;
 	_hbmem_share_attach(sh, mem);
 	*out = mem;
@@ -81,28 +104,69 @@ err_unmap:
 	munmap(map, alloc_len);
 err_close:
 	close(fd);
-err_unreserve:
 	_hbmem_heap_unreserve(heap, alloc_len);
-	if (ret == -ENOSPC || ret == -EFBIG)
-		ret = -ENOMEM;
 	return ret;
 }
 
-int _hbmem_mem_import(struct hbmem_share *sh, uint64_t off, uint64_t len,
-		      struct hbmem_mem **out)
+/*
+ * A new fd on unit @id, and its share: through the backend when sharing is
+ * global, else a duplicate of a local holder's fd.
+ */
+static int import_fd(int32_t id, struct hbmem_share **sh_out, int *fd_out)
 {
-	uint64_t map_off = off & ~(uint64_t)(hbmem_page_size - 1);
-	uint64_t map_len = hbmem_page_round(off + len - map_off);
+	struct hbmem_share *sh = _hbmem_share_find(id);
+	int fd, ret;
+
+	if (!hbmem_backend->share_import) {
+		if (!sh || !sh->holders)
+			return -EINVAL;
+		fd = fcntl(sh->holders->fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		*sh_out = sh;
+		*fd_out = fd;
+		return 0;
+	}
+	ret = hbmem_backend->share_import(id, 0, 0, &fd);
+	if (ret < 0)
+		return ret == -ENOENT ? -EINVAL : ret;
+	if (!sh) {
+		ret = _hbmem_share_foreign(fd, id, &sh);
+		if (ret < 0) {
+			close(fd);
+			return ret;
+		}
+	}
+	*sh_out = sh;
+	*fd_out = fd;
+	return 0;
+}
+
+int _hbmem_import_unit(int32_t id, uint64_t phys, uint64_t len,
+		       struct hbmem_mem **out)
+{
+	struct hbmem_share *sh;
 	struct hbmem_mem *mem;
+	uint64_t off = 0, end, map_off, map_len;
 	uint8_t *map;
 	int fd, ret;
 
-	if (!sh->holders)
+	if (id <= 0 || len == 0)
 		return -EINVAL;
-	/* a new fd of our own: the importer's hold is independent */
-	fd = fcntl(sh->holders->fd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
+	ret = import_fd(id, &sh, &fd);
+	if (ret < 0)
+		return ret;
+	/* where the range starts: device addresses add up like real ones */
+	if (phys && phys >= sh->phys)
+		off = phys - sh->phys;
+	else if (phys)
+		ret = -EINVAL;
+	if (ret == 0 && (__builtin_add_overflow(off, len, &end) || end > sh->len))
+		ret = -EINVAL;
+	if (ret < 0)
+		goto err_close;
+	map_off = off & ~(uint64_t)(hbmem_page_size - 1);
+	map_len = hbmem_page_round(end - map_off);
 	map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		   (off_t)map_off);
 	if (map == MAP_FAILED) {
@@ -121,7 +185,7 @@ int _hbmem_mem_import(struct hbmem_share *sh, uint64_t off, uint64_t len,
 	mem->map_len = map_len;
 	mem->vaddr = map + (off - map_off);
 	mem->size = len;
-	mem->phys = sh->phys ? sh->phys + off : 0;
+	mem->phys = sh->phys + off;
 	ret = _hbmem_registry_add(mem);
 	if (ret < 0)
 		goto err_free_mem;
@@ -135,6 +199,8 @@ err_unmap:
 	munmap(map, map_len);
 err_close:
 	close(fd);
+	if (!sh->holders)
+		_hbmem_share_drop(sh);	/* a foreign share we just made */
 	return ret;
 }
 

@@ -67,6 +67,7 @@ int32_t _hbmem_err(int negative_errno);
 
 struct hbmem_heap {
 	char name[HB_MEM_HEAP_NAME_MAX];
+	char node[HB_MEM_HEAP_NAME_MAX];	/* the backend's name for it */
 	int64_t flag;		/* PRIV_HEAP_* value that selects it */
 	uint64_t capacity;	/* 0: the heap is absent */
 	uint64_t used;
@@ -76,10 +77,12 @@ struct hbmem_heap {
 
 int _hbmem_heaps_init(void);
 /*
- * Reserve @len bytes (page-rounded) for a buffer with @flags, following the
- * heap choice and fallback order. -ENOMEM when no heap can hold it.
+ * The heaps a request with @flags may use, preferred first, in the vendor's
+ * fallback order (absent heaps left out). Returns how many.
  */
-int _hbmem_heap_reserve(int64_t flags, uint64_t len, struct hbmem_heap **heap);
+int _hbmem_heap_chain(int64_t flags, struct hbmem_heap **out, int max);
+/* Charge @len bytes (page-rounded) to @heap; -ENOMEM if it has no room. */
+int _hbmem_heap_take(struct hbmem_heap *heap, uint64_t len);
 void _hbmem_heap_unreserve(struct hbmem_heap *heap, uint64_t len);
 struct hbmem_heap *_hbmem_heap_for_flags(int64_t flags);
 int _hbmem_heap_count(void);
@@ -125,9 +128,20 @@ struct hbmem_share {
 	struct hbmem_mem *holders;	/* list through mem->share_next */
 };
 
-/* A new share for a freshly allocated unit, with one client. */
-int _hbmem_share_new(uint64_t len, struct hbmem_heap *heap, uint64_t reserved,
-		     struct hbmem_share **out);
+/*
+ * The share of a freshly allocated unit (@fd, @len bytes), charged
+ * @reserved bytes of @heap. No holder yet: attach the first.
+ */
+int _hbmem_share_new(int fd, uint64_t len, struct hbmem_heap *heap,
+		     uint64_t reserved, struct hbmem_share **out);
+/*
+ * With global sharing: a share for unit @id, which another process
+ * allocated, learnt from @fd, a handle on the whole unit.
+ */
+int _hbmem_share_foreign(int fd, int32_t id, struct hbmem_share **out);
+/* Forget a share with no holder (and return its heap charge). */
+void _hbmem_share_drop(struct hbmem_share *sh);
+uint64_t _hbmem_phys_synthetic(int32_t id);
 struct hbmem_share *_hbmem_share_find(int32_t id);
 void _hbmem_share_attach(struct hbmem_share *sh, struct hbmem_mem *mem);
 /* Drop @mem's hold; the share and its heap charge go with the last one. */
@@ -197,11 +211,13 @@ void _hbmem_registry_reset(void);
 int _hbmem_mem_alloc(uint64_t len, int64_t flags, const char *label,
 		     struct hbmem_mem **out);
 /*
- * Map a new hold on share @sh covering [off, off + len) of it, through a
- * new fd. Caller holds hbmem_lock.
+ * Import [@phys, @phys + @len) of unit @id (device addresses; @phys 0 is
+ * the unit's start): a new fd, a mapping of just that range, one more
+ * holder. -EINVAL when the unit is unknown or the range does not fit.
+ * Caller holds hbmem_lock.
  */
-int _hbmem_mem_import(struct hbmem_share *sh, uint64_t off, uint64_t len,
-		      struct hbmem_mem **out);
+int _hbmem_import_unit(int32_t id, uint64_t phys, uint64_t len,
+		       struct hbmem_mem **out);
 /* Unmap, close and detach @mem. Caller holds hbmem_lock. */
 void _hbmem_mem_release(struct hbmem_mem *mem);
 /* Free a whole object (and its group). Caller holds hbmem_lock. */

@@ -46,13 +46,18 @@ enum {
 
 /* Board-like defaults (an RDK X5 layout): */
 static const struct hbmem_heap heap_defaults[HEAP_COUNT] = {
-	[HEAP_ION_CMA] = { "ion_cma", HB_MEM_USAGE_PRIV_HEAP_DMA, 512 * MiB },
-	[HEAP_CARVEOUT] = { "carveout", HB_MEM_USAGE_PRIV_HEAP_RESERVED,
-			    768 * MiB },
-	[HEAP_CMA_RESERVED] = { "cma_reserved",
-				HB_MEM_USAGE_PRIV_HEAP_2_RESERVED, 384 * MiB },
-	[HEAP_SRAM] = { "sram", HB_MEM_USAGE_PRIV_HEAP_SRAM, 0 },
-	[HEAP_UNCACHE] = { "uncache", HB_MEM_USAGE_PRIV_HEAP_DMA, 0 },
+	[HEAP_ION_CMA] = { .name = "ion_cma",
+			   .flag = HB_MEM_USAGE_PRIV_HEAP_DMA,
+			   .capacity = 512 * MiB },
+	[HEAP_CARVEOUT] = { .name = "carveout",
+			    .flag = HB_MEM_USAGE_PRIV_HEAP_RESERVED,
+			    .capacity = 768 * MiB },
+	[HEAP_CMA_RESERVED] = { .name = "cma_reserved",
+				.flag = HB_MEM_USAGE_PRIV_HEAP_2_RESERVED,
+				.capacity = 384 * MiB },
+	[HEAP_SRAM] = { .name = "sram", .flag = HB_MEM_USAGE_PRIV_HEAP_SRAM },
+	[HEAP_UNCACHE] = { .name = "uncache",
+			   .flag = HB_MEM_USAGE_PRIV_HEAP_DMA },
 };
 
 static struct hbmem_heap heaps[HEAP_COUNT];
@@ -191,23 +196,26 @@ int _hbmem_heaps_init(void)
 	int i, ret;
 
 	memcpy(heaps, heap_defaults, sizeof(heaps));
-	ret = heaps_from_file(cfg && *cfg ? cfg : "/etc/hbmem.conf",
-			      cfg && *cfg);
-	if (ret == 0 && spec && *spec)
-		ret = heaps_from_env(spec);
-	if (ret < 0)
-		return ret;
 	if (hbmem_backend->caps & HB_MEM_BACKEND_CAP_PHYS)
 		extra = HB_MEM_HEAP_ATTR_CONTIGUOUS;
 	for (i = 0; i < HEAP_COUNT; i++) {
-		heaps[i].used = 0;
-		heaps[i].buffers = 0;
 		/* every backend here hands out zero-filled memory */
 		heaps[i].attrs = HB_MEM_HEAP_ATTR_ZEROED | extra |
 				 (i == HEAP_UNCACHE ? HB_MEM_HEAP_ATTR_UNCACHED
 						    : HB_MEM_HEAP_ATTR_CACHEABLE);
+		snprintf(heaps[i].node, sizeof(heaps[i].node), "%s",
+			 heaps[i].name);
 	}
-	return 0;
+	if (hbmem_backend->heaps) {
+		ret = hbmem_backend->heaps(heaps, HEAP_COUNT);
+		if (ret < 0)
+			return ret;
+	}
+	ret = heaps_from_file(cfg && *cfg ? cfg : "/etc/hbmem.conf",
+			      cfg && *cfg);
+	if (ret == 0 && spec && *spec)
+		ret = heaps_from_env(spec);
+	return ret;
 }
 
 static int heap_index_for_flags(int64_t flags)
@@ -231,27 +239,27 @@ struct hbmem_heap *_hbmem_heap_for_flags(int64_t flags)
 	return &heaps[heap_index_for_flags(flags)];
 }
 
-int _hbmem_heap_reserve(int64_t flags, uint64_t len, struct hbmem_heap **out)
+int _hbmem_heap_chain(int64_t flags, struct hbmem_heap **out, int max)
 {
 	const int *chain = heap_chain[heap_index_for_flags(flags)];
+	int i, n = 0;
+
+	for (i = 0; chain[i] >= 0 && n < max; i++)
+		if (heaps[chain[i]].capacity)
+			out[n++] = &heaps[chain[i]];
+	return n;
+}
+
+int _hbmem_heap_take(struct hbmem_heap *h, uint64_t len)
+{
 	uint64_t need = hbmem_page_round(len);
-	int i;
 
-	if (need < len)
+	if (need < len || h->used > h->capacity ||
+	    h->capacity - h->used < need)
 		return -ENOMEM;
-	for (i = 0; chain[i] >= 0; i++) {
-		struct hbmem_heap *h = &heaps[chain[i]];
-
-		if (h->capacity - h->used < need || h->used > h->capacity)
-			continue;
-		h->used += need;
-		h->buffers++;
-		*out = h;
-		return 0;
-	}
-	hbmem_debug("no heap can hold %llu bytes (flags 0x%llx)",
-		    (unsigned long long)need, (unsigned long long)flags);
-	return -ENOMEM;
+	h->used += need;
+	h->buffers++;
+	return 0;
 }
 
 void _hbmem_heap_unreserve(struct hbmem_heap *heap, uint64_t len)

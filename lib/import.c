@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,33 +25,6 @@
 #include "hbmem_internal.h"
 
 /* ---- import ----------------------------------------------------------- */
-
-/*
- * Resolve (share id, device address, size) to a share and an offset in it.
- * A device address of 0 means the start of the buffer.
- */
-static int import_range(int32_t share_id, uint64_t phys, uint64_t size,
-			struct hbmem_share **sh_out, uint64_t *off_out)
-{
-	struct hbmem_share *sh;
-	uint64_t off = 0, end;
-
-	if (share_id <= 0 || size == 0)
-		return -EINVAL;
-	sh = _hbmem_share_find(share_id);
-	if (!sh)
-		return -EINVAL;
-	if (phys) {
-		if (phys < sh->phys)
-			return -EINVAL;
-		off = phys - sh->phys;
-	}
-	if (__builtin_add_overflow(off, size, &end) || end > sh->len)
-		return -EINVAL;
-	*sh_out = sh;
-	*off_out = off;
-	return 0;
-}
 
 static struct hbmem_obj *import_obj_new(enum hbmem_obj_kind kind)
 {
@@ -81,11 +55,8 @@ static int import_graph(const hb_mem_graphic_buf_t *in, struct hbmem_obj *obj)
 	*d = *in;
 	if (in->is_contig || in->plane_cnt == 1) {
 		/* one unit: planes are found by their device addresses */
-		ret = import_range(in->share_id[0], in->phys_addr[0], total, &sh,
-				   &off);
-		if (ret < 0)
-			return ret;
-		ret = _hbmem_mem_import(sh, off, total, &obj->mem[0]);
+		ret = _hbmem_import_unit(in->share_id[0], in->phys_addr[0],
+					 total, &obj->mem[0]);
 		if (ret < 0)
 			return ret;
 		obj->mem[0]->obj = obj;
@@ -113,11 +84,8 @@ static int import_graph(const hb_mem_graphic_buf_t *in, struct hbmem_obj *obj)
 		return 0;
 	}
 	for (i = 0; i < in->plane_cnt; i++) {
-		ret = import_range(in->share_id[i], in->phys_addr[i], in->size[i],
-				   &sh, &off);
-		if (ret == 0)
-			ret = _hbmem_mem_import(sh, off, in->size[i],
-						&obj->mem[i]);
+		ret = _hbmem_import_unit(in->share_id[i], in->phys_addr[i],
+					 in->size[i], &obj->mem[i]);
 		if (ret < 0)
 			goto err_release;
 		obj->mem[i]->obj = obj;
@@ -153,15 +121,13 @@ HBMEM_EXPORT int32_t hb_mem_import_com_buf(hb_mem_common_buf_t *buf,
 		ret = -EINVAL;
 		goto out;
 	}
-	ret = import_range(buf->share_id, buf->phys_addr, buf->size, &sh, &off);
-	if (ret < 0)
-		goto out;
 	obj = import_obj_new(HBMEM_OBJ_COM);
 	if (!obj) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = _hbmem_mem_import(sh, off, buf->size, &obj->mem[0]);
+	ret = _hbmem_import_unit(buf->share_id, buf->phys_addr, buf->size,
+				 &obj->mem[0]);
 	if (ret < 0) {
 		free(obj);
 		goto out;
@@ -262,30 +228,26 @@ out:
 
 /* ---- counts ----------------------------------------------------------- */
 
-/* The share of the unit behind @fd or @addr (addr used when fd < 0). */
-static int share_of(int32_t fd, uint64_t addr, bool by_addr,
-		    struct hbmem_share **out)
+/* The unit behind @fd or @addr (addr used when @by_addr). */
+static int mem_of(int32_t fd, uint64_t addr, bool by_addr,
+		  struct hbmem_mem **out)
 {
-	struct hbmem_mem *mem = by_addr ? _hbmem_mem_by_addr(addr)
-					: _hbmem_mem_by_fd(fd);
-
-	if (!mem)
+	*out = by_addr ? _hbmem_mem_by_addr(addr) : _hbmem_mem_by_fd(fd);
+	if (!*out)
 		return by_addr ? -EFAULT : -EBADF;
-	*out = mem->share;
 	return 0;
 }
 
-enum count_kind { COUNT_CLIENTS, COUNT_CONSUME };
-
-static int32_t count_value(const struct hbmem_share *sh, enum count_kind kind)
+static int32_t count_value(const struct hbmem_share *sh,
+			   enum hbmem_count_kind kind)
 {
-	return kind == COUNT_CLIENTS ? sh->clients : sh->consume;
+	return kind == HBMEM_COUNT_CLIENTS ? sh->clients : sh->consume;
 }
 
 static int32_t get_count(int32_t fd, uint64_t addr, bool by_addr,
-			 enum count_kind kind, int32_t *out)
+			 enum hbmem_count_kind kind, int32_t *out)
 {
-	struct hbmem_share *sh;
+	struct hbmem_mem *mem;
 	int ret;
 
 	ret = _hbmem_enter();
@@ -294,11 +256,36 @@ static int32_t get_count(int32_t fd, uint64_t addr, bool by_addr,
 	if (!out)
 		ret = -EINVAL;
 	else
-		ret = share_of(fd, addr, by_addr, &sh);
-	if (ret == 0)
-		*out = count_value(sh, kind);
+		ret = mem_of(fd, addr, by_addr, &mem);
+	if (ret == 0 && hbmem_backend->share_count)
+		ret = hbmem_backend->share_count(mem->fd, kind, false, 0, 0,
+						 out);
+	else if (ret == 0)
+		*out = count_value(mem->share, kind);
 	_hbmem_leave();
 	return _hbmem_err(ret);
+}
+
+/*
+ * The backend's wait runs without hbmem_lock, on a duplicate of the fd so
+ * that a concurrent free cannot pull the buffer from under it.
+ */
+static int wait_count_backend(struct hbmem_mem *mem,
+			      enum hbmem_count_kind kind, int32_t target,
+			      int64_t timeout)
+{
+	int32_t count;
+	int fd, ret;
+
+	fd = fcntl(mem->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	_hbmem_leave();
+	ret = hbmem_backend->share_count(fd, kind, true, target, timeout,
+					 &count);
+	close(fd);
+	pthread_mutex_lock(&hbmem_lock);
+	return ret;
 }
 
 /*
@@ -306,10 +293,11 @@ static int32_t get_count(int32_t fd, uint64_t addr, bool by_addr,
  * on every wake: if it is gone, every holder has let go, and the count is 0.
  */
 static int32_t wait_count(int32_t fd, uint64_t addr, bool by_addr,
-			  enum count_kind kind, int32_t target,
+			  enum hbmem_count_kind kind, int32_t target,
 			  int64_t timeout)
 {
 	struct hbmem_share *sh;
+	struct hbmem_mem *mem;
 	struct timespec deadline;
 	int32_t id;
 	int ret;
@@ -321,10 +309,14 @@ static int32_t wait_count(int32_t fd, uint64_t addr, bool by_addr,
 		ret = -EINVAL;
 		goto out;
 	}
-	ret = share_of(fd, addr, by_addr, &sh);
+	ret = mem_of(fd, addr, by_addr, &mem);
 	if (ret < 0)
 		goto out;
-	id = sh->id;
+	if (hbmem_backend->share_count) {
+		ret = wait_count_backend(mem, kind, target, timeout);
+		goto out;
+	}
+	id = mem->share->id;
 	if (timeout > 0)
 		_hbmem_deadline(timeout, &deadline);
 	for (;;) {
@@ -362,81 +354,86 @@ out:
 HBMEM_EXPORT int32_t hb_mem_get_share_info(int32_t fd,
 					   int32_t *share_client_cnt)
 {
-	return get_count(fd, 0, false, COUNT_CLIENTS, share_client_cnt);
+	return get_count(fd, 0, false, HBMEM_COUNT_CLIENTS, share_client_cnt);
 }
 
 HBMEM_EXPORT int32_t hb_mem_get_share_info_with_vaddr(uint64_t virt_addr,
 						      int32_t *share_client_cnt)
 {
-	return get_count(-1, virt_addr, true, COUNT_CLIENTS, share_client_cnt);
+	return get_count(-1, virt_addr, true, HBMEM_COUNT_CLIENTS, share_client_cnt);
 }
 
 HBMEM_EXPORT int32_t hb_mem_wait_share_status(int32_t fd,
 					      int32_t share_client_cnt,
 					      int64_t timeout)
 {
-	return wait_count(fd, 0, false, COUNT_CLIENTS, share_client_cnt,
+	return wait_count(fd, 0, false, HBMEM_COUNT_CLIENTS, share_client_cnt,
 			  timeout);
 }
 
 HBMEM_EXPORT int32_t hb_mem_wait_share_status_with_vaddr(
 	uint64_t virt_addr, int32_t share_client_cnt, int64_t timeout)
 {
-	return wait_count(-1, virt_addr, true, COUNT_CLIENTS, share_client_cnt,
+	return wait_count(-1, virt_addr, true, HBMEM_COUNT_CLIENTS, share_client_cnt,
 			  timeout);
 }
 
 HBMEM_EXPORT int32_t hb_mem_get_consume_info(int32_t fd,
 					     int32_t *share_consume_cnt)
 {
-	return get_count(fd, 0, false, COUNT_CONSUME, share_consume_cnt);
+	return get_count(fd, 0, false, HBMEM_COUNT_CONSUME, share_consume_cnt);
 }
 
 HBMEM_EXPORT int32_t hb_mem_get_consume_info_with_vaddr(
 	uint64_t virt_addr, int32_t *share_consume_cnt)
 {
-	return get_count(-1, virt_addr, true, COUNT_CONSUME, share_consume_cnt);
+	return get_count(-1, virt_addr, true, HBMEM_COUNT_CONSUME, share_consume_cnt);
 }
 
 HBMEM_EXPORT int32_t hb_mem_wait_consume_status(int32_t fd,
 						int32_t share_consume_cnt,
 						int64_t timeout)
 {
-	return wait_count(fd, 0, false, COUNT_CONSUME, share_consume_cnt,
+	return wait_count(fd, 0, false, HBMEM_COUNT_CONSUME, share_consume_cnt,
 			  timeout);
 }
 
 HBMEM_EXPORT int32_t hb_mem_wait_consume_status_with_vaddr(
 	uint64_t virt_addr, int32_t share_consume_cnt, int64_t timeout)
 {
-	return wait_count(-1, virt_addr, true, COUNT_CONSUME,
+	return wait_count(-1, virt_addr, true, HBMEM_COUNT_CONSUME,
 			  share_consume_cnt, timeout);
 }
 
 /* ---- consume count changes -------------------------------------------- */
 
 /* Add @delta to the consume count of every unit of @obj (clamped at 0). */
-static void obj_consume_add(struct hbmem_obj *obj, int delta)
+static int obj_consume_add(struct hbmem_obj *obj, int delta)
 {
-	int i;
+	int i, ret = 0;
 
 	if (obj->kind == HBMEM_OBJ_GROUP) {
-		for (i = 0; i < HB_MEM_MAXIMUM_GRAPH_BUF; i++)
+		for (i = 0; i < HB_MEM_MAXIMUM_GRAPH_BUF && ret == 0; i++)
 			if (obj->u.grp.member[i])
-				obj_consume_add(obj->u.grp.member[i], delta);
-		return;
+				ret = obj_consume_add(obj->u.grp.member[i],
+						      delta);
+		return ret;
 	}
-	for (i = 0; i < obj->nmem; i++) {
+	for (i = 0; i < obj->nmem && ret == 0; i++) {
 		struct hbmem_share *sh = obj->mem[i]->share;
 
 		if (i > 0 && obj->mem[i] == obj->mem[i - 1])
 			continue;
-		if (delta > 0 && sh->consume < INT32_MAX)
+		if (hbmem_backend->share_consume)
+			ret = hbmem_backend->share_consume(obj->mem[i]->fd,
+							   delta);
+		else if (delta > 0 && sh->consume < INT32_MAX)
 			sh->consume++;
 		else if (delta < 0 && sh->consume > 0)
 			sh->consume--;
 	}
 	pthread_cond_broadcast(&hbmem_cond);
+	return ret;
 }
 
 /*
@@ -468,7 +465,7 @@ HBMEM_EXPORT int32_t hb_mem_inc_com_buf_consume_cnt(hb_mem_common_buf_t *buf)
 	if (ret == -EBADF && buf)
 		ret = obj_of_desc(buf->fd, buf->share_id, HBMEM_OBJ_POOL, &obj);
 	if (ret == 0)
-		obj_consume_add(obj, 1);
+		ret = obj_consume_add(obj, 1);
 	_hbmem_leave();
 	return _hbmem_err(ret);
 }
@@ -486,7 +483,7 @@ HBMEM_EXPORT int32_t hb_mem_inc_graph_buf_consume_cnt(hb_mem_graphic_buf_t *buf)
 		ret = obj_of_desc(buf->fd[0], buf->share_id[0], HBMEM_OBJ_GRAPH,
 				  &obj);
 	if (ret == 0)
-		obj_consume_add(obj, 1);
+		ret = obj_consume_add(obj, 1);
 	_hbmem_leave();
 	return _hbmem_err(ret);
 }
@@ -516,7 +513,7 @@ HBMEM_EXPORT int32_t hb_mem_inc_graph_buf_group_consume_cnt(
 	if (ret == 0 && (!obj || !obj->group))
 		ret = -EBADF;
 	if (ret == 0)
-		obj_consume_add(obj->group, 1);
+		ret = obj_consume_add(obj->group, 1);
 out:
 	_hbmem_leave();
 	return _hbmem_err(ret);
@@ -546,7 +543,7 @@ static int32_t consume_change(int32_t fd, uint64_t addr, bool by_addr,
 		ret = by_addr ? -EFAULT : -EBADF;
 		goto out;
 	}
-	obj_consume_add(top, delta);
+	ret = obj_consume_add(top, delta);
 out:
 	_hbmem_leave();
 	return _hbmem_err(ret);
@@ -585,18 +582,31 @@ HBMEM_EXPORT int32_t hb_mem_dec_user_consume_cnt_with_vaddr(uint64_t virt_addr)
 /* ---- process information ---------------------------------------------- */
 
 /*
- * Fill the holder pids of @sh. Within one process, that is this process
- * whenever the buffer has a holder.
+ * Fill the holder (or consumer) pids of unit @id. Without global sharing
+ * that is this process whenever the buffer has a holder (a raised consume
+ * count). With the kernel driver the holders come from the driver, which
+ * does not track consumers per process: the consumer query is refused.
  */
-static int process_info(const struct hbmem_share *sh, bool consumers,
-			int32_t *pid, int32_t *cnt, int32_t num,
-			int32_t *ret_num)
+static int process_info(int32_t id, bool consumers, int32_t *pid,
+			int32_t *cnt, int32_t num, int32_t *ret_num)
 {
-	int32_t n = consumers ? sh->consume > 0 : sh->clients > 0;
+	struct hbmem_share *sh;
+	int32_t n;
+	int ret;
 
 	if (num < 0 || !ret_num || (num > 0 && !pid) ||
 	    (consumers && num > 0 && !cnt))
 		return -EINVAL;
+	if (hbmem_backend->share_pids) {
+		if (consumers)
+			return -ENOTSUP;
+		ret = hbmem_backend->share_pids(id, pid, num, ret_num);
+		return ret == -ENOENT ? -EINVAL : ret;
+	}
+	sh = _hbmem_share_find(id);
+	if (!sh)
+		return -EINVAL;
+	n = consumers ? sh->consume > 0 : sh->clients > 0;
 	if (n && num > 0) {
 		pid[0] = (int32_t)getpid();
 		if (consumers)
@@ -610,14 +620,15 @@ HBMEM_EXPORT int32_t hb_mem_get_buffer_process_info(uint64_t virt_addr,
 						    int32_t *pid, int32_t num,
 						    int32_t *ret_num)
 {
-	struct hbmem_share *sh;
+	struct hbmem_mem *mem;
 	int ret = _hbmem_enter();
 
 	if (ret < 0)
 		return _hbmem_err(ret);
-	ret = share_of(-1, virt_addr, true, &sh);
+	ret = mem_of(-1, virt_addr, true, &mem);
 	if (ret == 0)
-		ret = process_info(sh, false, pid, NULL, num, ret_num);
+		ret = process_info(mem->share->id, false, pid, NULL, num,
+				   ret_num);
 	_hbmem_leave();
 	return _hbmem_err(ret);
 }
@@ -625,13 +636,13 @@ HBMEM_EXPORT int32_t hb_mem_get_buffer_process_info(uint64_t virt_addr,
 HBMEM_EXPORT int32_t hb_mem_get_buffer_process_info_with_share_id(
 	int32_t share_id, int32_t *pid, int32_t num, int32_t *ret_num)
 {
-	struct hbmem_share *sh;
 	int ret = _hbmem_enter();
 
 	if (ret < 0)
 		return _hbmem_err(ret);
-	sh = _hbmem_share_find(share_id);
-	ret = sh ? process_info(sh, false, pid, NULL, num, ret_num) : -EINVAL;
+	ret = share_id > 0 ? process_info(share_id, false, pid, NULL, num,
+					  ret_num)
+			   : -EINVAL;
 	_hbmem_leave();
 	return _hbmem_err(ret);
 }
@@ -640,13 +651,13 @@ HBMEM_EXPORT int32_t hb_mem_get_buffer_process_cons_info_with_share_id(
 	int32_t share_id, int32_t *hb_pid, int32_t *cnt, int32_t num,
 	int32_t *ret_num)
 {
-	struct hbmem_share *sh;
 	int ret = _hbmem_enter();
 
 	if (ret < 0)
 		return _hbmem_err(ret);
-	sh = _hbmem_share_find(share_id);
-	ret = sh ? process_info(sh, true, hb_pid, cnt, num, ret_num) : -EINVAL;
+	ret = share_id > 0 ? process_info(share_id, true, hb_pid, cnt, num,
+					  ret_num)
+			   : -EINVAL;
 	_hbmem_leave();
 	return _hbmem_err(ret);
 }

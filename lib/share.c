@@ -2,22 +2,24 @@
 /*
  * Shares: the state of an allocation unit that all its holders see.
  *
- * Every allocation gets a share id, handed out cyclically (like the
+ * Every allocation gets a share id: the backend's when its ids are global
+ * (the kernel driver), else one of ours, handed out cyclically (like the
  * kernel's idr_alloc_cyclic) so that a stale descriptor naming a freed
- * buffer does not silently import the next buffer to be allocated. Ids stay
- * below 2^29 so that the synthetic device address below is unique.
+ * buffer does not silently import the next buffer to be allocated.
  *
- * Synthetic device addresses, for backends without physical ones:
+ * Synthetic device addresses, where there is no physical one:
  *
- *   bit 63      62 .. 34       33 .. 0
+ *   bit 63      62 .. 32       31 .. 0
  *   [  1  ][   share id   ][ byte offset ]
  *
  * The same id gives the same address in every process, and offsets add as
  * on real memory, which is what the vendor's import protocol (partial
- * sharing included) needs. A unit is at most 16 GiB there.
+ * sharing included) needs. A unit is at most 4 GiB there.
  *
- * The holder count is kept here; the memory itself lives as long as any fd
- * does, and the heap charge is returned with the last holder.
+ * Here a share is this process's view of a unit: its local holders (the
+ * allocation and imports made here), and the heap charge when this process
+ * allocated it. Without global sharing the holder and consume counts are
+ * kept here too; with it, the backend keeps them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,9 +27,9 @@
 
 #include "hbmem_internal.h"
 
-#define SHARE_ID_MAX ((1 << 29) - 1)
+#define SHARE_ID_MAX INT32_MAX
 #define SYNTH_BIT (1ull << 63)
-#define SYNTH_SHIFT 34
+#define SYNTH_SHIFT 32
 
 struct share_node {
 	struct hbmem_share share;
@@ -96,11 +98,15 @@ static int32_t share_next_id(void)
 	return id;
 }
 
-int _hbmem_share_new(uint64_t len, struct hbmem_heap *heap, uint64_t reserved,
-		     struct hbmem_share **out)
+uint64_t _hbmem_phys_synthetic(int32_t id)
+{
+	return SYNTH_BIT | ((uint64_t)id << SYNTH_SHIFT);
+}
+
+/* Put a new share with @id in the table. */
+static int share_insert(int32_t id, uint64_t len, struct hbmem_share **out)
 {
 	struct share_node *n;
-	uint64_t phys = 0;
 	size_t b;
 	int ret;
 
@@ -111,23 +117,78 @@ int _hbmem_share_new(uint64_t len, struct hbmem_heap *heap, uint64_t reserved,
 		if (ret < 0)
 			return ret;
 	}
-	if (!hbmem_backend->phys && len > (1ull << SYNTH_SHIFT))
-		return -ENOMEM;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	n->share.id = share_next_id();
-	if (!hbmem_backend->phys)
-		phys = SYNTH_BIT | ((uint64_t)n->share.id << SYNTH_SHIFT);
-	n->share.phys = phys;
+	n->share.id = id;
 	n->share.len = len;
-	n->share.heap = heap;
-	n->share.reserved = reserved;
-	b = bucket_of(n->share.id);
+	b = bucket_of(id);
 	n->next = buckets[b];
 	buckets[b] = n;
 	nshares++;
 	*out = &n->share;
+	return 0;
+}
+
+/*
+ * The device address of byte 0 of the unit behind @fd, which starts
+ * @handle_off bytes into unit @id: the physical one when the backend gives
+ * it, else the synthetic one.
+ */
+static uint64_t share_phys(int fd, int32_t id, uint64_t handle_off)
+{
+	uint64_t pa;
+
+	if (hbmem_backend->phys && hbmem_backend->phys(fd, &pa) == 0 && pa)
+		return pa - handle_off;
+	return _hbmem_phys_synthetic(id);
+}
+
+int _hbmem_share_new(int fd, uint64_t len, struct hbmem_heap *heap,
+		     uint64_t reserved, struct hbmem_share **out)
+{
+	struct hbmem_share *sh;
+	uint64_t unit_len = len;
+	int32_t id;
+	int ret;
+
+	if (hbmem_backend->share_info) {
+		ret = hbmem_backend->share_info(fd, &id, &unit_len);
+		if (ret < 0)
+			return ret;
+		unit_len = len;		/* the caller's size, not the rounded */
+	} else {
+		if (len > (1ull << SYNTH_SHIFT))
+			return -ENOMEM;
+		id = share_next_id();
+	}
+	ret = share_insert(id, unit_len, &sh);
+	if (ret < 0)
+		return ret;
+	sh->phys = share_phys(fd, id, 0);
+	sh->heap = heap;
+	sh->reserved = reserved;
+	*out = sh;
+	return 0;
+}
+
+int _hbmem_share_foreign(int fd, int32_t id, struct hbmem_share **out)
+{
+	struct hbmem_share *sh;
+	uint64_t len;
+	int32_t got;
+	int ret;
+
+	ret = hbmem_backend->share_info(fd, &got, &len);
+	if (ret < 0)
+		return ret;
+	if (got != id)
+		return -EINVAL;
+	ret = share_insert(id, len, &sh);
+	if (ret < 0)
+		return ret;
+	sh->phys = share_phys(fd, id, 0);
+	*out = sh;
 	return 0;
 }
 
@@ -140,7 +201,7 @@ void _hbmem_share_attach(struct hbmem_share *sh, struct hbmem_mem *mem)
 	pthread_cond_broadcast(&hbmem_cond);
 }
 
-static void share_destroy(struct hbmem_share *sh)
+void _hbmem_share_drop(struct hbmem_share *sh)
 {
 	struct share_node **pp = &buckets[bucket_of(sh->id)];
 
@@ -173,7 +234,7 @@ void _hbmem_share_detach(struct hbmem_share *sh, struct hbmem_mem *mem)
 	sh->clients--;
 	pthread_cond_broadcast(&hbmem_cond);
 	if (sh->clients <= 0)
-		share_destroy(sh);
+		_hbmem_share_drop(sh);
 }
 
 void _hbmem_shares_reset(void)

@@ -11,6 +11,7 @@
 
 /* Best first. */
 static const struct hbmem_backend *const backends[] = {
+	&hbmem_backend_hbmem,
 	&hbmem_backend_dmaheap,
 	&hbmem_backend_udmabuf,
 	&hbmem_backend_memfd,

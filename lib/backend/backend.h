@@ -15,7 +15,27 @@
  *   - phys(), when not NULL, returns the physical address of byte 0.
  *   - shutdown(), when not NULL, drops whatever the backend kept open; it
  *     runs at the last module close.
- *   All return 0 or a negative errno, and leave errno alone.
+ *   - heaps(), when not NULL, runs once the heap table holds its defaults
+ *     and before the configuration is applied: it may set capacities and
+ *     the backend's node name of each heap from what the system has.
+ *
+ * Global sharing. A backend whose share ids mean something outside the
+ * process (the kernel driver) fills in the share_* operations; then share
+ * ids, imports, holder and consume counts are the backend's, and work
+ * across processes. Without them, sharing is kept inside the process.
+ *   - share_info() gives the share id and length of the unit behind @fd.
+ *   - share_import() returns a new fd (owned by the caller) on
+ *     [@off, @off + @len) of unit @id, both page-aligned; (0, 0) is the
+ *     whole unit.
+ *   - share_count() reads (@wait false) or waits for (@wait true, count at
+ *     most @target, @timeout_ms as in the API) a holder or consume count.
+ *   - share_consume() adds +1 or -1 to the consume count (stays >= 0).
+ *   - share_pids() lists up to @num holder pids of unit @id, total in
+ *     *@total.
+ * Waits are called without hbmem_lock held; the others may be called with
+ * it, and must not sleep for long.
+ *
+ * All return 0 or a negative errno, and leave errno alone.
  */
 #ifndef HBMEM_BACKEND_H
 #define HBMEM_BACKEND_H
@@ -32,6 +52,11 @@ struct hbmem_heap;
 #define HBMEM_SYNC_START	(0u << 2)
 #define HBMEM_SYNC_END		(1u << 2)
 
+enum hbmem_count_kind {
+	HBMEM_COUNT_CLIENTS,
+	HBMEM_COUNT_CONSUME,
+};
+
 struct hbmem_backend {
 	const char *name;
 	uint32_t caps;		/* HB_MEM_BACKEND_CAP_* */
@@ -41,11 +66,21 @@ struct hbmem_backend {
 	int (*sync)(int fd, uint32_t flags);
 	int (*phys)(int fd, uint64_t *phys);
 	void (*shutdown)(void);
+	int (*heaps)(struct hbmem_heap *heaps, int count);
+
+	int (*share_info)(int fd, int32_t *id, uint64_t *len);
+	int (*share_import)(int32_t id, uint64_t off, uint64_t len, int *fd);
+	int (*share_count)(int fd, enum hbmem_count_kind kind, bool wait,
+			   int32_t target, int64_t timeout_ms, int32_t *count);
+	int (*share_consume)(int fd, int delta);
+	int (*share_pids)(int32_t id, int32_t *pids, int32_t num,
+			  int32_t *total);
 };
 
 extern const struct hbmem_backend hbmem_backend_memfd;
 extern const struct hbmem_backend hbmem_backend_udmabuf;
 extern const struct hbmem_backend hbmem_backend_dmaheap;
+extern const struct hbmem_backend hbmem_backend_hbmem;
 
 /*
  * Pick the backend: $HBMEM_BACKEND if set (-ENODEV if it cannot work or is
