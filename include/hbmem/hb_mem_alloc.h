@@ -320,7 +320,10 @@ int32_t hb_mem_zone_shared_commit(hb_mem_zones_t *zones, const void *ptr,
 				  size_t size);
 int32_t hb_mem_zone_shared_acquire(hb_mem_zones_t *zones, const void *ptr,
 				   size_t size);
+/** The backing common buffer (fd, share id, size); ownership stays. */
 int32_t hb_mem_zones_get_buf(hb_mem_zones_t *zones, hb_mem_common_buf_t *buf);
+/** Check the runtime and buffer zones' invariants. O(n). */
+int32_t hb_mem_zones_check(hb_mem_zones_t *zones);
 
 /* ==== I/O buffer pool (hb_mem_iob_*) =================================== */
 

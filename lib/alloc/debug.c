@@ -367,15 +367,13 @@ size_t _hbmem_dbg_usable(struct hbmem_dbg_owner *o, const void *ptr)
 	return n;
 }
 
-int _hbmem_dbg_owner_fini(struct hbmem_dbg_owner *o)
+/* Drop every record of @o; live ones are reported as leaks or checked. */
+static int owner_drop(struct hbmem_dbg_owner *o, bool leaks_are_errors)
 {
 	struct hbmem_dbg_rec **pp, *r;
-	int leaks = 0;
+	int live = 0;
 	unsigned i;
 
-	if (!_hbmem_dbg_tracking(o) && !o->ring)
-		return 0;
-	pthread_mutex_lock(&dbg_lock);
 	for (i = 0; i < DBG_BUCKETS && _hbmem_dbg_tracking(o); i++) {
 		pp = &buckets[i];
 		while ((r = *pp) != NULL) {
@@ -384,13 +382,40 @@ int _hbmem_dbg_owner_fini(struct hbmem_dbg_owner *o)
 				continue;
 			}
 			if (!r->quarantined) {
-				report_block("leak (owner destroyed)", r);
-				leaks++;
+				if (leaks_are_errors)
+					report_block("leak (owner destroyed)",
+						     r);
+				else
+					check_guards(r);
+				live++;
 			}
 			rec_unlink(pp);
 			free(r);
 		}
 	}
+	return live;
+}
+
+int _hbmem_dbg_owner_reset(struct hbmem_dbg_owner *o)
+{
+	int n;
+
+	if (!_hbmem_dbg_tracking(o))
+		return 0;
+	pthread_mutex_lock(&dbg_lock);
+	n = owner_drop(o, false);
+	pthread_mutex_unlock(&dbg_lock);
+	return n;
+}
+
+int _hbmem_dbg_owner_fini(struct hbmem_dbg_owner *o)
+{
+	int leaks;
+
+	if (!_hbmem_dbg_tracking(o) && !o->ring)
+		return 0;
+	pthread_mutex_lock(&dbg_lock);
+	leaks = owner_drop(o, true);
 	free(o->ring);
 	o->ring = NULL;
 	o->ring_count = 0;

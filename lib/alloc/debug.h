@@ -78,6 +78,13 @@ void _hbmem_dbg_owner_init(struct hbmem_dbg_owner *o, enum hbmem_dbg_kind kind,
  */
 int _hbmem_dbg_owner_fini(struct hbmem_dbg_owner *o);
 
+/*
+ * Everything of @o is released at once (a bump zone's reset): red zones
+ * of the live blocks are checked, then their records dropped; no leak
+ * report. Returns the number of blocks dropped.
+ */
+int _hbmem_dbg_owner_reset(struct hbmem_dbg_owner *o);
+
 /* Guard bytes before a block aligned to @align, and after any block. */
 size_t _hbmem_dbg_front(uint32_t opts, size_t align);
 size_t _hbmem_dbg_back(uint32_t opts);
