@@ -42,6 +42,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hbmem_internal.h"
 
@@ -53,6 +54,8 @@
 #define QUEUE_CHUNK 32			/* headers per chunk */
 #define QUEUE_CHUNKS (QUEUE_MAX / QUEUE_CHUNK)
 
+#define QUEUE_SPIN_NS 20000	/* how long a waiter spins before sleeping */
+
 enum slot_state {
 	SLOT_FREE,
 	SLOT_DEQUEUE,
@@ -60,7 +63,11 @@ enum slot_state {
 	SLOT_REQUEST,
 };
 
-/* A ring of slot numbers with room for every slot. */
+/*
+ * A ring of slot numbers with room for every slot. @len is written under
+ * the queue's mutex but read without it by a waiter watching for work, so
+ * its stores are atomic.
+ */
 struct slot_ring {
 	uint32_t *slot;
 	uint32_t head;
@@ -68,33 +75,37 @@ struct slot_ring {
 };
 
 struct hbmem_queue {
+	/* first cache line: what every call touches */
 	pthread_mutex_t lock;
-	pthread_cond_t can_take;	/* producers: a slot to dequeue */
-	pthread_cond_t can_request;	/* consumers: a QUEUE slot */
 	uint64_t id;			/* 0: no live queue */
 	uint32_t count;
 	uint32_t item_size;
-	uint32_t flags;
 	uint32_t producers_waiting;
 	uint32_t consumers_waiting;
-	bool zombie;		/* destroyed; back to the free list when
-				 * the last waiter leaves */
+	/* second: the state of the slots */
 	struct slot_ring free;
 	struct slot_ring queued;
 	uint8_t *state;
 	uint8_t *items;
 	uint64_t drops;
+	uint32_t flags;
+	bool zombie;		/* destroyed; back to the free list when
+				 * the last waiter leaves */
+	/* then what only waits, create and destroy need */
+	pthread_cond_t can_take;	/* producers: a slot to dequeue */
+	pthread_cond_t can_request;	/* consumers: a QUEUE slot */
 	void *storage;		/* rings, states and items, one allocation */
 	uint32_t index;
 	struct hbmem_queue *next_free;
 } __attribute__((aligned(64)));
 
-/* A wait with a millisecond timeout, armed at the first sleep. */
+/* A wait with a millisecond timeout, armed when the wait starts. */
 struct queue_wait {
 	int64_t timeout;
 	struct timespec deadline;
 	bool armed;
 	bool expired;
+	bool spun;
 };
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -104,6 +115,7 @@ static struct hbmem_queue *free_headers;
 static uint64_t next_seq = 1;
 static uint64_t id_key;
 static pthread_once_t id_key_once = PTHREAD_ONCE_INIT;
+static bool spin_allowed;	/* more than one CPU online */
 
 /* ---- slot rings ------------------------------------------------------ */
 
@@ -112,7 +124,7 @@ static inline uint32_t ring_pop_head(struct slot_ring *r, uint32_t count)
 	uint32_t s = r->slot[r->head];
 
 	r->head = r->head + 1 == count ? 0 : r->head + 1;
-	r->len--;
+	__atomic_store_n(&r->len, r->len - 1, __ATOMIC_RELAXED);
 	return s;
 }
 
@@ -122,7 +134,7 @@ static inline void ring_push_tail(struct slot_ring *r, uint32_t count,
 	uint32_t at = r->head + r->len;
 
 	r->slot[at >= count ? at - count : at] = s;
-	r->len++;
+	__atomic_store_n(&r->len, r->len + 1, __ATOMIC_RELAXED);
 }
 
 static inline void ring_push_head(struct slot_ring *r, uint32_t count,
@@ -130,12 +142,21 @@ static inline void ring_push_head(struct slot_ring *r, uint32_t count,
 {
 	r->head = r->head ? r->head - 1 : count - 1;
 	r->slot[r->head] = s;
-	r->len++;
+	__atomic_store_n(&r->len, r->len + 1, __ATOMIC_RELAXED);
 }
 
 static inline uint8_t *queue_item(struct hbmem_queue *q, uint32_t s)
 {
 	return q->items + (size_t)s * q->item_size;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
 }
 
 /* ---- ids and headers ------------------------------------------------- */
@@ -156,7 +177,8 @@ static void id_key_init(void)
 		key = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
 		      (uint64_t)(uintptr_t)&key;
 	}
-	id_key = key;
+	__atomic_store_n(&id_key, key, __ATOMIC_RELAXED);
+	spin_allowed = sysconf(_SC_NPROCESSORS_ONLN) > 1;
 }
 
 static struct hbmem_queue *header_at(uint32_t index)
@@ -169,6 +191,7 @@ static struct hbmem_queue *header_at(uint32_t index)
 
 static int chunk_new(struct hbmem_queue **out)
 {
+	pthread_mutexattr_t mattr;
 	pthread_condattr_t attr;
 	struct hbmem_queue *chunk;
 	int i;
@@ -177,14 +200,17 @@ static int chunk_new(struct hbmem_queue **out)
 	if (!chunk)
 		return -ENOMEM;
 	memset(chunk, 0, sizeof(*chunk) * QUEUE_CHUNK);
+	pthread_mutexattr_init(&mattr);
+	pthread_mutexattr_settype(&mattr, PTHREAD_MUTEX_ADAPTIVE_NP);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	for (i = 0; i < QUEUE_CHUNK; i++) {
-		pthread_mutex_init(&chunk[i].lock, NULL);
+		pthread_mutex_init(&chunk[i].lock, &mattr);
 		pthread_cond_init(&chunk[i].can_take, &attr);
 		pthread_cond_init(&chunk[i].can_request, &attr);
 	}
 	pthread_condattr_destroy(&attr);
+	pthread_mutexattr_destroy(&mattr);
 	*out = chunk;
 	return 0;
 }
@@ -268,29 +294,65 @@ static void queue_unlock(struct hbmem_queue *q)
 }
 
 /*
- * Sleep on @cond for @q (locked, id @id) within @w: 0 after a wake-up (the
- * caller looks again), -EAGAIN when told not to wait, -ETIMEDOUT once the
- * time is up, -EIDRM when the queue went away meanwhile.
+ * Watch the ring lengths @a and @b (may be NULL) without the lock for up to
+ * QUEUE_SPIN_NS. When the other side runs on another CPU, work arrives in
+ * far less than that, and a sleep would cost a futex wait, a futex wake and
+ * two context switches.
+ */
+static void queue_spin(const uint32_t *a, const uint32_t *b)
+{
+	struct timespec t0, t;
+	int i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		for (i = 0; i < 64; i++) {
+			if (__atomic_load_n(a, __ATOMIC_RELAXED) ||
+			    (b && __atomic_load_n(b, __ATOMIC_RELAXED)))
+				return;
+			cpu_relax();
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000000000L +
+		    (t.tv_nsec - t0.tv_nsec) > QUEUE_SPIN_NS)
+			return;
+	}
+}
+
+/*
+ * Wait for work on @q (locked, id @id) within @w, watching the ring
+ * lengths @a and @b: first a short spin without the lock, then a sleep on
+ * @cond counted in @waiting. 0 when the caller should look again, -EAGAIN
+ * when told not to wait, -ETIMEDOUT once the time is up, -EIDRM when the
+ * queue went away meanwhile.
  */
 static int queue_wait(struct hbmem_queue *q, uint64_t id,
 		      pthread_cond_t *cond, uint32_t *waiting,
+		      const uint32_t *a, const uint32_t *b,
 		      struct queue_wait *w)
 {
 	if (w->timeout == 0)
 		return -EAGAIN;
 	if (w->expired)
 		return -ETIMEDOUT;
+	if (w->timeout > 0 && !w->armed) {
+		_hbmem_deadline(w->timeout, &w->deadline);
+		w->armed = true;
+	}
+	if (!w->spun && spin_allowed) {
+		/* headers are never freed: watching one is always safe */
+		w->spun = true;
+		pthread_mutex_unlock(&q->lock);
+		queue_spin(a, b);
+		pthread_mutex_lock(&q->lock);
+		return q->id == id ? 0 : -EIDRM;
+	}
 	(*waiting)++;
 	if (w->timeout < 0) {
 		pthread_cond_wait(cond, &q->lock);
-	} else {
-		if (!w->armed) {
-			_hbmem_deadline(w->timeout, &w->deadline);
-			w->armed = true;
-		}
-		if (pthread_cond_timedwait(cond, &q->lock, &w->deadline) ==
-		    ETIMEDOUT)
-			w->expired = true;
+	} else if (pthread_cond_timedwait(cond, &q->lock, &w->deadline) ==
+		   ETIMEDOUT) {
+		w->expired = true;
 	}
 	(*waiting)--;
 	return q->id == id ? 0 : -EIDRM;
@@ -315,8 +377,10 @@ static void queue_destroy_locked(struct hbmem_queue *q)
 
 /* ---- the API --------------------------------------------------------- */
 
-static int32_t queue_err(int e)
+static inline int32_t queue_err(int e)
 {
+	if (__builtin_expect(e == 0, 1))
+		return 0;
 	switch (e) {
 	case -ENOENT:
 		return HB_MEM_ERR_QUEUE_NOT_FOUND;
@@ -381,9 +445,9 @@ static int queue_create(hb_mem_buf_queue_t *queue, uint32_t flags)
 	q->item_size = queue->item_size;
 	q->flags = flags;
 	q->free.head = 0;
-	q->free.len = q->count;
+	__atomic_store_n(&q->free.len, q->count, __ATOMIC_RELAXED);
 	q->queued.head = 0;
-	q->queued.len = 0;
+	__atomic_store_n(&q->queued.len, 0, __ATOMIC_RELAXED);
 	for (i = 0; i < q->count; i++)
 		q->free.slot[i] = i;	/* states are SLOT_FREE (0) */
 	q->drops = 0;
@@ -450,6 +514,9 @@ HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
 			break;
 		}
 		ret = queue_wait(q, id, &q->can_take, &q->producers_waiting,
+				 &q->free.len,
+				 q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE ?
+					 &q->queued.len : NULL,
 				 &w);
 		if (ret < 0)
 			goto out;
@@ -514,7 +581,8 @@ HBMEM_EXPORT int32_t hb_mem_request_buf(hb_mem_buf_queue_t *queue,
 		return queue_err(ret);
 	while (q->queued.len == 0) {
 		ret = queue_wait(q, id, &q->can_request,
-				 &q->consumers_waiting, &w);
+				 &q->consumers_waiting, &q->queued.len, NULL,
+				 &w);
 		if (ret < 0)
 			goto out;
 	}
