@@ -88,18 +88,23 @@ static uint32_t parse_options(const char *s)
 	return opts;
 }
 
+static bool env_read;
+
 static void options_from_env(void)
 {
 	uint32_t opts = parse_options(getenv("HBMEM_ALLOC_DEBUG"));
 
 	__atomic_or_fetch(&_hbmem_dbg_opts, opts, __ATOMIC_RELAXED);
+	__atomic_store_n(&env_read, true, __ATOMIC_RELEASE);
 }
 
 uint32_t _hbmem_dbg_options(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	pthread_once(&once, options_from_env);
+	/* the allocation fast path: one load once the environment is read */
+	if (__builtin_expect(!__atomic_load_n(&env_read, __ATOMIC_ACQUIRE), 0))
+		pthread_once(&once, options_from_env);
 	return __atomic_load_n(&_hbmem_dbg_opts, __ATOMIC_RELAXED);
 }
 
