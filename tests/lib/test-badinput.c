@@ -13,8 +13,8 @@
  *      just before it;
  *   3. bad input with the module open;
  *   4. one good call, proving the function still works.
- * The fixture's teardown checks that no fd was left open, and every test
- * ends with the heaps empty.
+ * The teardown checks that every test ends with the heaps empty and no fd
+ * left open.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -3104,10 +3104,22 @@ static void test_hb_mem_get_buf_queue_drops(TestModule *m, gconstpointer d)
 
 /* ==== registration ======================================================= */
 
+/* The module fixture's teardown (no fd left open), after empty heaps. */
+static void badinput_teardown(TestModule *m, gconstpointer d)
+{
+	heaps_are_empty();
+	test_module_teardown(m, d);
+}
+
+/* add_module_test(), with the stricter teardown */
+#define add_badinput_test(path, fn)                                        \
+	g_test_add(path, TestModule, NULL, test_module_setup, fn,          \
+		   badinput_teardown)
+
 #define ADD(fn)                                                            \
 	do {                                                               \
 		static const closed_fn c_ = closed_##fn;                   \
-		add_module_test("/badinput/" #fn, test_##fn);              \
+		add_badinput_test("/badinput/" #fn, test_##fn);            \
 		g_test_add_data_func("/badinput/" #fn                      \
 				     "/subprocess/before-open",            \
 				     &c_, before_open);                    \
