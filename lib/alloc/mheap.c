@@ -354,7 +354,8 @@ HBMEM_EXPORT int32_t hb_mem_mheap_set_fallback(hb_mem_mheap_t *mheap,
 		if (chain[i] >= HB_MEM_MHEAP_ATTR_MAX || chain[i] == attr)
 			return HB_MEM_ERR_INVALID_PARAMS;
 	pthread_rwlock_wrlock(&mheap->lock);
-	memcpy(mheap->chain[attr], chain, (size_t)n * sizeof(*chain));
+	if (n)
+		memcpy(mheap->chain[attr], chain, (size_t)n * sizeof(*chain));
 	mheap->chain_len[attr] = n;
 	pthread_rwlock_unlock(&mheap->lock);
 	return 0;
