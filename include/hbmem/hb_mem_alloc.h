@@ -38,12 +38,12 @@
  *
  * Conventions: calls returning int32_t return 0 or an HB_MEM_ERR_* code.
  * malloc-style calls return a pointer, or NULL with errno set (EINVAL bad
- * argument, ENOMEM no room, ETIMEDOUT / EAGAIN for the IOB waits). Every
- * allocator is thread safe (one lock per allocator or per region) and
- * keeps no state in the region that another process needs, so a region
- * may be uncached device memory only where noted (granule, page, IOB
- * allocators keep all metadata out of band; heap instances and the
- * runtime zone keep 16-byte headers in band).
+ * argument, ENOMEM no room, ENOENT no region with the attribute, ENOTSUP
+ * missing capability, ETIMEDOUT / EAGAIN for the IOB waits). Every
+ * allocator is thread safe (one lock per allocator or per region). The
+ * granule, page and IOB allocators keep all their metadata out of band,
+ * so their region may be uncached device memory; heap instances, the
+ * multi-heap and the runtime zone keep a 16-byte header before each block.
  *
  * Lifetime: an allocator over a common buffer must be destroyed before
  * the last hb_mem_module_close(), which frees every buffer of the process.
