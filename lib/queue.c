@@ -38,6 +38,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -54,7 +55,7 @@
 #define QUEUE_CHUNK 32			/* headers per chunk */
 #define QUEUE_CHUNKS (QUEUE_MAX / QUEUE_CHUNK)
 
-#define QUEUE_SPIN_NS 20000	/* how long a waiter spins before sleeping */
+#define QUEUE_SPIN_NS 50000	/* how long a waiter spins before sleeping */
 
 enum slot_state {
 	SLOT_FREE,
@@ -297,7 +298,9 @@ static void queue_unlock(struct hbmem_queue *q)
  * Watch the ring lengths @a and @b (may be NULL) without the lock for up to
  * QUEUE_SPIN_NS. When the other side runs on another CPU, work arrives in
  * far less than that, and a sleep would cost a futex wait, a futex wake and
- * two context switches.
+ * two context switches (tens of microseconds on a virtual machine). Between
+ * short bursts of polling the CPU is yielded, so that on a busy machine the
+ * spin gives its time to the thread it waits for instead of burning it.
  */
 static void queue_spin(const uint32_t *a, const uint32_t *b)
 {
@@ -316,6 +319,7 @@ static void queue_spin(const uint32_t *a, const uint32_t *b)
 		if ((t.tv_sec - t0.tv_sec) * 1000000000L +
 		    (t.tv_nsec - t0.tv_nsec) > QUEUE_SPIN_NS)
 			return;
+		sched_yield();
 	}
 }
 
