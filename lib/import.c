@@ -598,10 +598,13 @@ static int process_info(int32_t id, bool consumers, int32_t *pid,
 	    (consumers && num > 0 && !cnt))
 		return -EINVAL;
 	if (hbmem_backend->share_pids) {
-		if (consumers)
-			return -ENOTSUP;
-		ret = hbmem_backend->share_pids(id, pid, num, ret_num);
-		return ret == -ENOENT ? -EINVAL : ret;
+		int32_t total;
+
+		ret = consumers ? hbmem_backend->share_pids(id, NULL, 0, &total)
+				: hbmem_backend->share_pids(id, pid, num, ret_num);
+		if (ret == -ENOENT)
+			return -EINVAL;
+		return consumers && ret == 0 ? -ENOTSUP : ret;
 	}
 	sh = _hbmem_share_find(id);
 	if (!sh)

@@ -22,6 +22,12 @@ const struct hbmem_backend *hbmem_backend;
 size_t hbmem_page_size = 4096;
 
 static int open_count;
+/*
+ * Open and close run one at a time under module_lock, so a last close's
+ * teardown (which drops hbmem_lock while queues and pools go) cannot
+ * interleave with another open or close.
+ */
+static pthread_mutex_t module_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool _hbmem_is_open(void)
 {
@@ -83,8 +89,11 @@ static int module_init_locked(void)
 	if (ret < 0)
 		return ret;
 	ret = _hbmem_heaps_init();
-	if (ret < 0)
+	if (ret < 0) {
+		if (hbmem_backend->shutdown)
+			hbmem_backend->shutdown();
 		return ret;
+	}
 	pthread_once(&cond_once, cond_init_once);
 	hbmem_debug("opened on the %s backend", hbmem_backend->name);
 	return 0;
@@ -94,6 +103,7 @@ HBMEM_EXPORT int32_t hb_mem_module_open(void)
 {
 	int ret = 0;
 
+	pthread_mutex_lock(&module_lock);
 	pthread_mutex_lock(&hbmem_lock);
 	if (open_count == INT32_MAX) {
 		ret = HB_MEM_ERR_MODULE_OPEN_FAIL;
@@ -108,6 +118,7 @@ HBMEM_EXPORT int32_t hb_mem_module_open(void)
 					     : HB_MEM_ERR_MODULE_OPEN_FAIL;
 	}
 	pthread_mutex_unlock(&hbmem_lock);
+	pthread_mutex_unlock(&module_lock);
 	return ret;
 }
 
@@ -115,14 +126,17 @@ HBMEM_EXPORT int32_t hb_mem_module_close(void)
 {
 	struct hbmem_obj *obj;
 
+	pthread_mutex_lock(&module_lock);
 	pthread_mutex_lock(&hbmem_lock);
 	if (open_count <= 0) {
 		pthread_mutex_unlock(&hbmem_lock);
+		pthread_mutex_unlock(&module_lock);
 		return HB_MEM_ERR_MODULE_NOT_FOUND;
 	}
 	if (open_count > 1) {
 		open_count--;
 		pthread_mutex_unlock(&hbmem_lock);
+		pthread_mutex_unlock(&module_lock);
 		return 0;
 	}
 	pthread_mutex_unlock(&hbmem_lock);
@@ -142,6 +156,7 @@ HBMEM_EXPORT int32_t hb_mem_module_close(void)
 	/* waiters wake, find the module closed and return */
 	pthread_cond_broadcast(&hbmem_cond);
 	pthread_mutex_unlock(&hbmem_lock);
+	pthread_mutex_unlock(&module_lock);
 	return 0;
 }
 

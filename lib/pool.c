@@ -56,6 +56,7 @@ struct hbmem_pool {
 	uint64_t len;		/* bytes: npages << shift */
 	uint64_t phys;
 	int64_t flags;		/* as given to create */
+	int64_t sub_flags;	/* flags | HB_MEM_USAGE_MEM_POOL */
 	uint32_t ncache;
 	uint32_t cache[POOL_CACHE];	/* start pages of cached runs */
 	struct hbmem_tlsf tlsf;
@@ -130,7 +131,9 @@ struct addr_index {
 	struct addr_entry e[];
 };
 
-static struct fd_index *by_fd;
+/* an empty table to start from spares the fast path a NULL check */
+static struct fd_index fd_none;
+static struct fd_index *by_fd = &fd_none;
 static struct addr_index *by_addr;
 static uint32_t naddr;		/* live entries of by_addr */
 static uint32_t addr_seq;	/* odd while by_addr changes */
@@ -165,7 +168,7 @@ static int fd_reserve(int fd)
 
 	if (fd < 0)
 		return -EBADF;
-	if (old && (uint32_t)fd < old->cap)
+	if ((uint32_t)fd < old->cap)
 		return 0;
 	cap = cap_for((uint64_t)fd + 1);
 	if (!cap)
@@ -174,10 +177,10 @@ static int fd_reserve(int fd)
 	if (!n)
 		return -ENOMEM;
 	n->cap = cap;
-	for (i = 0; old && i < old->cap; i++)
+	for (i = 0; i < old->cap; i++)
 		n->slot[i] = LOAD(old->slot[i]);
 	__atomic_store_n(&by_fd, n, __ATOMIC_RELEASE);
-	retire(old ? &old->r : NULL);
+	retire(old != &fd_none ? &old->r : NULL);
 	return 0;
 }
 
@@ -250,7 +253,7 @@ static void table_remove(struct hbmem_pool *p)
 	struct addr_index *a = by_addr;
 	uint32_t pos, i;
 
-	if (by_fd && (uint32_t)p->fd < by_fd->cap &&
+	if ((uint32_t)p->fd < by_fd->cap &&
 	    LOAD(by_fd->slot[p->fd]) == p)
 		STORE(by_fd->slot[p->fd], NULL);
 	for (pos = 0; pos < naddr; pos++)
@@ -269,7 +272,8 @@ static struct hbmem_pool *fd_lookup(int32_t fd)
 {
 	struct fd_index *t = __atomic_load_n(&by_fd, __ATOMIC_ACQUIRE);
 
-	if (!t || fd < 0 || (uint32_t)fd >= t->cap)
+	/* a negative fd wraps to a huge index */
+	if ((uint32_t)fd >= t->cap)
 		return NULL;
 	return __atomic_load_n(&t->slot[fd], __ATOMIC_ACQUIRE);
 }
@@ -310,48 +314,89 @@ static struct hbmem_pool *addr_lookup(uint64_t addr)
 
 /*
  * The live pool @fd, locked, or NULL. A pool struct found in the table may
- * have died (or been reused) since: that is settled under its lock.
+ * have died (or been reused) since: that is settled under its lock, and
+ * the slow path looks again.
  */
-static struct hbmem_pool *pool_get_fd(int32_t fd)
+static __attribute__((noinline)) struct hbmem_pool *
+pool_get_fd_slow(int32_t fd, struct hbmem_pool *seen)
 {
 	struct hbmem_pool *p;
 
-	while ((p = fd_lookup(fd)) != NULL) {
+	while ((p = fd_lookup(fd)) != NULL && p != seen) {
 		pool_lock(p);
 		if (p->live && p->fd == fd)
 			return p;
 		pool_unlock(p);
-		if (fd_lookup(fd) == p)
-			return NULL;	/* being destroyed */
+		seen = p;
+	}
+	return NULL;	/* gone, or still the dead one: being destroyed */
+}
+
+static inline struct hbmem_pool *pool_get_fd(int32_t fd)
+{
+	struct hbmem_pool *p = fd_lookup(fd);
+
+	if (!p)
+		return NULL;
+	pool_lock(p);
+	if (__builtin_expect(p->live && p->fd == fd, 1))
+		return p;
+	pool_unlock(p);
+	return pool_get_fd_slow(fd, p);
+}
+
+/*
+ * The pool the last free went to: frees nearly always go to the same pool
+ * as the one before, and checking it under its lock (which the free takes
+ * anyway) costs less than the table. Any struct it points to stays valid.
+ */
+static struct hbmem_pool *hint;
+
+static inline bool pool_has(const struct hbmem_pool *p, uint64_t addr)
+{
+	return p->live && addr - (uint64_t)(uintptr_t)p->base < p->len;
+}
+
+static __attribute__((noinline)) struct hbmem_pool *
+pool_get_addr_slow(uint64_t addr)
+{
+	struct hbmem_pool *p, *seen = NULL;
+
+	while ((p = addr_lookup(addr)) != NULL && p != seen) {
+		pool_lock(p);
+		if (pool_has(p, addr)) {
+			__atomic_store_n(&hint, p, __ATOMIC_RELEASE);
+			return p;
+		}
+		pool_unlock(p);
+		seen = p;
 	}
 	return NULL;
 }
 
-static struct hbmem_pool *pool_get_addr(uint64_t addr)
+static inline struct hbmem_pool *pool_get_addr(uint64_t addr)
 {
-	struct hbmem_pool *p;
+	struct hbmem_pool *p = __atomic_load_n(&hint, __ATOMIC_ACQUIRE);
 
-	while ((p = addr_lookup(addr)) != NULL) {
+	if (p) {
 		pool_lock(p);
-		if (p->live && addr - (uint64_t)(uintptr_t)p->base < p->len)
+		if (__builtin_expect(pool_has(p, addr), 1))
 			return p;
 		pool_unlock(p);
-		if (addr_lookup(addr) == p)
-			return NULL;
 	}
-	return NULL;
+	return pool_get_addr_slow(addr);
 }
 
 /* ---- sub-allocation (pool lock held) ------------------------------------- */
 
+static inline bool size_is_live(uint32_t s)
+{
+	return s != 0 && !(s & (HBMEM_TLSF_FREE | HBMEM_TLSF_MARK));
+}
+
 static inline bool run_is_live(const struct hbmem_pool *p, uint32_t b)
 {
-	uint32_t s;
-
-	if (b >= p->tlsf.npages)
-		return false;
-	s = p->tlsf.blk[b].size;
-	return s != 0 && !(s & (HBMEM_TLSF_FREE | HBMEM_TLSF_MARK));
+	return b < p->tlsf.npages && size_is_live(p->tlsf.blk[b].size);
 }
 
 static void cache_flush(struct hbmem_pool *p)
@@ -360,16 +405,11 @@ static void cache_flush(struct hbmem_pool *p)
 		_hbmem_tlsf_free(&p->tlsf, p->cache[--p->ncache]);
 }
 
-static uint32_t pool_take(struct hbmem_pool *p, uint32_t pages)
+static __attribute__((noinline)) uint32_t pool_take_tlsf(struct hbmem_pool *p,
+							 uint32_t pages)
 {
-	uint32_t b;
+	uint32_t b = _hbmem_tlsf_alloc(&p->tlsf, pages);
 
-	if (pages == 1 && p->ncache) {
-		b = p->cache[--p->ncache];
-		p->tlsf.blk[b].size = 1;
-		return b;
-	}
-	b = _hbmem_tlsf_alloc(&p->tlsf, pages);
 	if (b == HBMEM_TLSF_NONE && p->ncache) {
 		/* the cached pages may be what keeps a run from forming */
 		cache_flush(p);
@@ -378,9 +418,22 @@ static uint32_t pool_take(struct hbmem_pool *p, uint32_t pages)
 	return b;
 }
 
-static void pool_give(struct hbmem_pool *p, uint32_t b)
+static inline uint32_t pool_take(struct hbmem_pool *p, uint32_t pages)
 {
-	if (p->tlsf.blk[b].size == 1 && p->ncache < POOL_CACHE) {
+	uint32_t b;
+
+	if (pages == 1 && p->ncache) {
+		b = p->cache[--p->ncache];
+		p->tlsf.blk[b].size = 1;
+		return b;
+	}
+	return pool_take_tlsf(p, pages);
+}
+
+/* Free live run @b, whose size entry is @s. */
+static inline void pool_give(struct hbmem_pool *p, uint32_t b, uint32_t s)
+{
+	if (s == 1 && p->ncache < POOL_CACHE) {
 		p->tlsf.blk[b].size = 1 | HBMEM_TLSF_MARK;
 		p->cache[p->ncache++] = b;
 		return;
@@ -395,7 +448,7 @@ static void sub_desc(const struct hbmem_pool *p, uint32_t b, uint64_t size,
 
 	d->fd = p->fd;
 	d->share_id = p->share_id;
-	d->flags = p->flags | HB_MEM_USAGE_MEM_POOL;
+	d->flags = p->sub_flags;
 	d->size = size;
 	d->virt_addr = p->base + off;
 	d->phys_addr = p->phys + off;
@@ -496,6 +549,7 @@ static int pool_create_locked(uint64_t size, int64_t flags,
 	p->len = len;
 	p->phys = mem->phys;
 	p->flags = flags;
+	p->sub_flags = flags | HB_MEM_USAGE_MEM_POOL;
 	p->ncache = 0;
 	p->tlsf = t;
 	p->obj = obj;
@@ -602,19 +656,27 @@ HBMEM_EXPORT int32_t hb_mem_pool_destroy(int32_t fd)
 	return ret == -EBUSY ? HB_MEM_ERR_POOL_BUSY : _hbmem_err(ret);
 }
 
+/*
+ * The fast paths ask whether the module is open only when they fail: a
+ * live pool implies an open module, since the last close destroys every
+ * pool before it closes.
+ */
+static int32_t closed_or(int32_t err)
+{
+	return _hbmem_is_open() ? err : HB_MEM_ERR_MODULE_NOT_FOUND;
+}
+
 HBMEM_EXPORT int32_t hb_mem_pool_alloc_buf(int32_t fd, uint64_t size,
 					   hb_mem_common_buf_t *buf)
 {
 	struct hbmem_pool *p;
 	uint32_t b;
 
-	if (!_hbmem_is_open())
-		return HB_MEM_ERR_MODULE_NOT_FOUND;
 	if (!buf || size == 0)
-		return HB_MEM_ERR_INVALID_PARAMS;
+		return closed_or(HB_MEM_ERR_INVALID_PARAMS);
 	p = pool_get_fd(fd);
 	if (!p)
-		return HB_MEM_ERR_POOL_NOT_FOUND;
+		return closed_or(HB_MEM_ERR_POOL_NOT_FOUND);
 	if (size > p->len) {
 		pool_unlock(p);
 		return HB_MEM_ERR_INSUFFICIENT_MEM;
@@ -636,21 +698,21 @@ HBMEM_EXPORT int32_t hb_mem_pool_free_buf(uint64_t virt_addr)
 {
 	struct hbmem_pool *p;
 	uint64_t off;
-	uint32_t b;
+	uint32_t b, s;
 
-	if (!_hbmem_is_open())
-		return HB_MEM_ERR_MODULE_NOT_FOUND;
 	p = pool_get_addr(virt_addr);
 	if (!p)
-		return HB_MEM_ERR_INVALID_VADDR;
+		return closed_or(HB_MEM_ERR_INVALID_VADDR);
+	/* off < len: b is a page of the pool */
 	off = virt_addr - (uint64_t)(uintptr_t)p->base;
 	b = (uint32_t)(off >> p->shift);
+	s = p->tlsf.blk[b].size;
 	/* only the start of a live sub-allocation: not inside, not twice */
-	if ((off & ((1u << p->shift) - 1)) || !run_is_live(p, b)) {
+	if ((off & ((1u << p->shift) - 1)) || !size_is_live(s)) {
 		pool_unlock(p);
 		return HB_MEM_ERR_INVALID_VADDR;
 	}
-	pool_give(p, b);
+	pool_give(p, b, s);
 	p->clients--;
 	pool_unlock(p);
 	return 0;
@@ -660,13 +722,11 @@ HBMEM_EXPORT int32_t hb_mem_pool_get_info(int32_t fd, hb_mem_pool_t *pool)
 {
 	struct hbmem_pool *p;
 
-	if (!_hbmem_is_open())
-		return HB_MEM_ERR_MODULE_NOT_FOUND;
 	if (!pool)
-		return HB_MEM_ERR_INVALID_PARAMS;
+		return closed_or(HB_MEM_ERR_INVALID_PARAMS);
 	p = pool_get_fd(fd);
 	if (!p)
-		return HB_MEM_ERR_POOL_NOT_FOUND;
+		return closed_or(HB_MEM_ERR_POOL_NOT_FOUND);
 	pool_info(p, pool);
 	pool_unlock(p);
 	return 0;

@@ -55,9 +55,11 @@ typedef struct hb_mem_heap_info_t {
 } hb_mem_heap_info_t;
 
 /**
- * Number of configured heaps. Heaps and capacities come from the defaults,
- * then the config file ($HBMEM_CONFIG or /etc/hbmem.conf), then
- * $HBMEM_HEAPS ("ion_cma=512M,carveout=256M"; a size of 0 removes a heap).
+ * Number of heaps: always the five vendor heaps (ion_cma, carveout,
+ * cma_reserved, sram, uncache); one with capacity 0 is absent and serves
+ * nothing. Capacities come from the defaults (or the kernel driver), then
+ * the config file ($HBMEM_CONFIG or /etc/hbmem.conf), then $HBMEM_HEAPS
+ * ("ion_cma=512M,carveout=256M"; a size of 0 makes a heap absent).
  */
 int32_t hb_mem_get_heap_count(int32_t *count);
 

@@ -65,7 +65,7 @@ static int dmaheap_pick(const struct hbmem_heap *heap, bool cached)
 	size_t n = cached ? 4 : 5, i;
 	int fd;
 
-	fd = dmaheap_open(heap->name);
+	fd = dmaheap_open(heap->node);
 	if (fd >= 0)
 		return fd;
 	for (i = 0; i < n; i++) {
@@ -74,6 +74,18 @@ static int dmaheap_pick(const struct hbmem_heap *heap, bool cached)
 			return fd;
 	}
 	return -ENODEV;
+}
+
+/* Open every heap's node at module open, so the fd count stays put. */
+static int dmaheap_heaps(struct hbmem_heap *heaps, int count)
+{
+	int i;
+
+	for (i = 0; i < count; i++) {
+		dmaheap_pick(&heaps[i], true);
+		dmaheap_pick(&heaps[i], false);
+	}
+	return 0;
 }
 
 static int dmaheap_probe(void)
@@ -138,4 +150,5 @@ const struct hbmem_backend hbmem_backend_dmaheap = {
 	.alloc = dmaheap_alloc,
 	.sync = _hbmem_dmabuf_sync,
 	.shutdown = dmaheap_shutdown,
+	.heaps = dmaheap_heaps,
 };

@@ -14,8 +14,9 @@
  * Heaps: each hbmem heap takes the driver heap of the same name ("uncache"
  * also answers to "ion_uncache"); ion_cma falls back to the driver's page
  * heap when the driver has no heap of that name. Capacities are the
- * driver's. The control fd is opened when the heaps are read and closed at
- * the last module close.
+ * driver's. The control fd and the heap nodes are opened when the heaps
+ * are read and closed at the last module close, so the process's fd count
+ * does not move while the module is open.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -85,6 +86,25 @@ static void set_heap(struct hbmem_heap *h, const struct hbmem_heap_info *d)
 		h->attrs |= HB_MEM_HEAP_ATTR_CONTIGUOUS;
 }
 
+static int node_fd(const char *name)
+{
+	char path[sizeof(DMA_HEAP_DIR) + HB_MEM_HEAP_NAME_MAX];
+	int i, fd;
+
+	for (i = 0; i < nnodes; i++)
+		if (!strcmp(nodes[i].name, name))
+			return nodes[i].fd;
+	snprintf(path, sizeof(path), DMA_HEAP_DIR "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (nnodes < MAX_NODES) {
+		snprintf(nodes[nnodes].name, sizeof(nodes[0].name), "%s", name);
+		nodes[nnodes++].fd = fd;
+	}
+	return fd;
+}
+
 static int hbmem_heaps(struct hbmem_heap *heaps, int count)
 {
 	struct hbmem_heap_info info[MAX_NODES], *page_heap = NULL;
@@ -121,27 +141,11 @@ static int hbmem_heaps(struct hbmem_heap *heaps, int count)
 		}
 		if (i == n && !strcmp(h->name, "ion_cma") && page_heap)
 			set_heap(h, page_heap);
+		/* open the node now: the fd count stays put while open */
+		if (h->capacity && node_fd(h->node) < 0)
+			h->capacity = 0;
 	}
 	return 0;
-}
-
-static int node_fd(const char *name)
-{
-	char path[sizeof(DMA_HEAP_DIR) + HB_MEM_HEAP_NAME_MAX];
-	int i, fd;
-
-	for (i = 0; i < nnodes; i++)
-		if (!strcmp(nodes[i].name, name))
-			return nodes[i].fd;
-	snprintf(path, sizeof(path), DMA_HEAP_DIR "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (nnodes < MAX_NODES) {
-		snprintf(nodes[nnodes].name, sizeof(nodes[0].name), "%s", name);
-		nodes[nnodes++].fd = fd;
-	}
-	return fd;
 }
 
 static int hbmem_alloc(const struct hbmem_heap *heap, uint64_t len,
