@@ -54,11 +54,11 @@ int _hbmem_mem_alloc(uint64_t len, int64_t flags, const char *label,
 		     struct hbmem_mem **out)
 {
 	uint64_t alloc_len = hbmem_page_round(len);
-	struct hbmem_heap *heap;
+	struct hbmem_heap *heap = NULL;
 	struct hbmem_share *sh;
 	struct hbmem_mem *mem;
 	void *map;
-	int fd, ret;
+	int fd = -1, ret;
 
 	if (len == 0)
 		return -EINVAL;
@@ -145,11 +145,11 @@ static int import_fd(int32_t id, struct hbmem_share **sh_out, int *fd_out)
 int _hbmem_import_unit(int32_t id, uint64_t phys, uint64_t len,
 		       struct hbmem_mem **out)
 {
-	struct hbmem_share *sh;
+	struct hbmem_share *sh = NULL;
 	struct hbmem_mem *mem;
-	uint64_t off = 0, end, map_off, map_len;
+	uint64_t off = 0, end = 0, map_off, map_len;
 	uint8_t *map;
-	int fd, ret;
+	int fd = -1, ret;
 
 	if (id <= 0 || len == 0)
 		return -EINVAL;

@@ -203,8 +203,7 @@ int _hbmem_heaps_init(void)
 		heaps[i].attrs = HB_MEM_HEAP_ATTR_ZEROED | extra |
 				 (i == HEAP_UNCACHE ? HB_MEM_HEAP_ATTR_UNCACHED
 						    : HB_MEM_HEAP_ATTR_CACHEABLE);
-		snprintf(heaps[i].node, sizeof(heaps[i].node), "%s",
-			 heaps[i].name);
+		memcpy(heaps[i].node, heaps[i].name, sizeof(heaps[i].node));
 	}
 	if (hbmem_backend->heaps) {
 		ret = hbmem_backend->heaps(heaps, HEAP_COUNT);

@@ -41,8 +41,7 @@ static struct hbmem_obj *import_obj_new(enum hbmem_obj_kind kind)
 static int import_graph(const hb_mem_graphic_buf_t *in, struct hbmem_obj *obj)
 {
 	hb_mem_graphic_buf_t *d = &obj->u.graph;
-	struct hbmem_share *sh;
-	uint64_t off, total = 0;
+	uint64_t total = 0;
 	int i, ret;
 
 	if (in->plane_cnt < 1 || in->plane_cnt > MAX_GRAPHIC_BUF_COMP)
@@ -109,9 +108,7 @@ err_release:
 HBMEM_EXPORT int32_t hb_mem_import_com_buf(hb_mem_common_buf_t *buf,
 					   hb_mem_common_buf_t *out_buf)
 {
-	struct hbmem_share *sh;
 	struct hbmem_obj *obj;
-	uint64_t off;
 	int ret;
 
 	ret = _hbmem_enter();
