@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "hbmem_internal.h"
+#include "hb_mem_alloc.h"
+#include "alloc/debug.h"
 
 /* Group ids, like share ids, come round cyclically. */
 static int32_t next_group_id = 1;
@@ -230,6 +232,10 @@ void _hbmem_obj_free(struct hbmem_obj *obj)
 			_hbmem_obj_free(m);
 		}
 	}
+	if (!obj->imported && obj->kind == HBMEM_OBJ_COM)
+		_hbmem_dbg_on_free(HBMEM_DBG_COM, obj->u.com.virt_addr);
+	else if (!obj->imported && obj->kind == HBMEM_OBJ_GRAPH)
+		_hbmem_dbg_on_free(HBMEM_DBG_GRAPH, obj->u.graph.virt_addr[0]);
 	for (i = 0; i < obj->nmem; i++) {
 		/* contiguous planes share one mem: release it once */
 		if (i > 0 && obj->mem[i] == obj->mem[i - 1])
@@ -264,8 +270,9 @@ static void com_desc_fill(hb_mem_common_buf_t *d, const struct hbmem_mem *mem,
 
 /* ---- common buffers --------------------------------------------------- */
 
-HBMEM_EXPORT int32_t hb_mem_alloc_com_buf(uint64_t size, int64_t flags,
-					  hb_mem_common_buf_t *buf)
+/* hb_mem_alloc_com_buf(), telling the debug hooks the caller's site. */
+static int32_t com_alloc(uint64_t size, int64_t flags, hb_mem_common_buf_t *buf,
+			 const char *file, int line)
 {
 	struct hbmem_obj *obj;
 	int ret;
@@ -292,9 +299,23 @@ HBMEM_EXPORT int32_t hb_mem_alloc_com_buf(uint64_t size, int64_t flags,
 	com_desc_fill(&obj->u.com, obj->mem[0], flags);
 	_hbmem_obj_link(obj);
 	*buf = obj->u.com;
+	_hbmem_dbg_on_alloc(HBMEM_DBG_COM, buf->virt_addr, size, file, line);
 out:
 	_hbmem_leave();
 	return _hbmem_err(ret);
+}
+
+HBMEM_EXPORT int32_t hb_mem_alloc_com_buf(uint64_t size, int64_t flags,
+					  hb_mem_common_buf_t *buf)
+{
+	return com_alloc(size, flags, buf, NULL, 0);
+}
+
+HBMEM_EXPORT int32_t hb_mem_alloc_com_buf_at(uint64_t size, int64_t flags,
+					     hb_mem_common_buf_t *buf,
+					     const char *file, int line)
+{
+	return com_alloc(size, flags, buf, file, line);
 }
 
 HBMEM_EXPORT int32_t hb_mem_get_com_buf(int32_t fd, hb_mem_common_buf_t *buf)
@@ -383,10 +404,11 @@ err_release:
 	return ret;
 }
 
-HBMEM_EXPORT int32_t hb_mem_alloc_graph_buf(int32_t w, int32_t h,
-					    int32_t format, int64_t flags,
-					    int32_t stride, int32_t vstride,
-					    hb_mem_graphic_buf_t *buf)
+/* hb_mem_alloc_graph_buf(), telling the debug hooks the caller's site. */
+static int32_t graph_alloc_api(int32_t w, int32_t h, int32_t format,
+			       int64_t flags, int32_t stride, int32_t vstride,
+			       hb_mem_graphic_buf_t *buf, const char *file,
+			       int line)
 {
 	struct hbmem_obj *obj;
 	int ret;
@@ -410,9 +432,30 @@ HBMEM_EXPORT int32_t hb_mem_alloc_graph_buf(int32_t w, int32_t h,
 	}
 	_hbmem_obj_link(obj);
 	*buf = obj->u.graph;
+	_hbmem_dbg_on_alloc(HBMEM_DBG_GRAPH, buf->virt_addr[0], buf->size[0],
+			    file, line);
 out:
 	_hbmem_leave();
 	return _hbmem_err(ret);
+}
+
+HBMEM_EXPORT int32_t hb_mem_alloc_graph_buf(int32_t w, int32_t h,
+					    int32_t format, int64_t flags,
+					    int32_t stride, int32_t vstride,
+					    hb_mem_graphic_buf_t *buf)
+{
+	return graph_alloc_api(w, h, format, flags, stride, vstride, buf, NULL,
+			       0);
+}
+
+HBMEM_EXPORT int32_t hb_mem_alloc_graph_buf_at(int32_t w, int32_t h,
+					       int32_t format, int64_t flags,
+					       int32_t stride, int32_t vstride,
+					       hb_mem_graphic_buf_t *buf,
+					       const char *file, int line)
+{
+	return graph_alloc_api(w, h, format, flags, stride, vstride, buf, file,
+			       line);
 }
 
 HBMEM_EXPORT int32_t hb_mem_get_graph_buf(int32_t fd, hb_mem_graphic_buf_t *buf)

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "hbmem_internal.h"
+#include "hb_mem_alloc.h"
+#include "alloc/debug.h"
 
 const struct hbmem_backend *hbmem_backend;
 size_t hbmem_page_size = 4096;
@@ -140,6 +142,10 @@ HBMEM_EXPORT int32_t hb_mem_module_close(void)
 		return 0;
 	}
 	pthread_mutex_unlock(&hbmem_lock);
+
+	/* what the process never freed, with where it was allocated */
+	if (_hbmem_dbg_options() & (HB_MEM_DEBUG_SITES | HB_MEM_DEBUG_BACKTRACE))
+		hb_mem_alloc_debug_report_leaks();
 
 	/* queues and pools take their own locks, and hbmem_lock after */
 	_hbmem_queues_cleanup();

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Debug hooks over the core buffers: a common or graphic buffer the
+ * process never frees is reported at the last hb_mem_module_close() with
+ * the file and line that allocated it; a freed one is not.
+ */
+#define HB_MEM_ALLOC_TRACE_SITES
+#include <glib.h>
+#include <string.h>
+
+#include "hb_mem_mgr.h"
+#include "hb_mem_alloc.h"
+
+static GString *report;
+
+static void capture(const char *line, void *data)
+{
+	(void)data;
+	g_string_append(report, line);
+	g_string_append_c(report, '\n');
+}
+
+static void test_leaked_core_buffers_are_reported_at_close(void)
+{
+	hb_mem_common_buf_t com, freed;
+	hb_mem_graphic_buf_t graph;
+	char site_com[64], site_graph[64], site_freed[64];
+	int line_com, line_graph, line_freed;
+
+	report = g_string_new(NULL);
+	g_assert_cmpint(hb_mem_alloc_debug_set_report(capture, NULL), ==, 0);
+	g_assert_cmpint(hb_mem_alloc_debug_set(HB_MEM_DEBUG_SITES), ==, 0);
+	g_assert_cmpint(hb_mem_module_open(), ==, 0);
+
+	line_com = __LINE__ + 1;
+	g_assert_cmpint(hb_mem_alloc_com_buf(4096, 0, &com), ==, 0);
+	line_graph = __LINE__ + 1;
+	g_assert_cmpint(hb_mem_alloc_graph_buf(64, 64, MEM_PIX_FMT_NV12, 0, 0, 0, &graph), ==, 0);
+	line_freed = __LINE__ + 1;
+	g_assert_cmpint(hb_mem_alloc_com_buf(8192, 0, &freed), ==, 0);
+	g_assert_cmpint(hb_mem_free_buf(freed.fd), ==, 0);
+
+	g_assert_cmpint(hb_mem_module_close(), ==, 0);
+	g_snprintf(site_com, sizeof(site_com), "test-debug-core.c:%d", line_com);
+	g_snprintf(site_graph, sizeof(site_graph), "test-debug-core.c:%d",
+		   line_graph);
+	g_snprintf(site_freed, sizeof(site_freed), "test-debug-core.c:%d",
+		   line_freed);
+	g_test_message("report:\n%s", report->str);
+	g_assert_nonnull(strstr(report->str, site_com));
+	g_assert_nonnull(strstr(report->str, site_graph));
+	g_assert_null(strstr(report->str, site_freed));
+
+	/* nothing is left to report afterwards */
+	g_string_truncate(report, 0);
+	g_assert_cmpint(hb_mem_alloc_debug_report_leaks(), ==, 0);
+	hb_mem_alloc_debug_set(0);
+	g_string_free(report, TRUE);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/debug-core/leaked-buffers-reported-at-close",
+			test_leaked_core_buffers_are_reported_at_close);
+	return g_test_run();
+}
