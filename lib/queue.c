@@ -23,9 +23,11 @@
  *
  * Locking: one mutex per queue guards all of it; producers wait on
  * can_take, consumers on can_request, and a signal is only sent when the
- * count of waiters says someone sleeps. Items are copied under the mutex:
- * they are small, and copying outside would race with a wrong-thread
- * cancel.
+ * count of waiters says someone sleeps. A waiter first watches the ring it
+ * needs without the lock for up to QUEUE_SPIN_NS (a producer and consumer
+ * on two CPUs then never sleep), then sleeps. Items are copied under the
+ * mutex: they are usually small, and copying outside would race with a
+ * cancel from the wrong thread.
  *
  * Lookup without a global lock: a queue's header (mutex, condition
  * variables, state) lives in a chunk that is never freed, and the unique id
