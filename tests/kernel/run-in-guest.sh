@@ -38,7 +38,7 @@ set -euo pipefail
 
 SRCROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEFAULT_MEMMAP='128M$0x30000000'
-DEFAULT_HEAP_ARGS='carveout=carveout:32M@0x30000000,cma_reserved:32M@0x32000000,ion_cma:32M@0x34000000,ion_uncache:32M@0x36000000:uncached page_heap=hbmem_system'
+DEFAULT_HEAP_ARGS='carveout=carveout:32M@0x30000000,cma_reserved:32M@0x32000000,ion_cma:32M@0x34000000,ion_uncache:32M@0x36000000:uncached page_heap=hbmem_system page_heap_limit=256M'
 
 heap_args=${HBMEM_HEAP_ARGS:-$DEFAULT_HEAP_ARGS}
 memmap=$DEFAULT_MEMMAP

@@ -47,7 +47,7 @@ else
 	for p in $PROGRAMS; do
 		libs=
 		case $p in
-		test_drm_prime) libs=$(pkg-config --cflags --libs libdrm 2>/dev/null) || { echo "SKIP $p: no libdrm"; continue; } ;;
+		test_drm_prime|test_module_unload) libs=$(pkg-config --cflags --libs libdrm 2>/dev/null) || { echo "SKIP $p: no libdrm"; continue; } ;;
 		test_v4l2_dmabuf) libs=$(pkg-config --cflags --libs libv4l2 2>/dev/null) || { echo "SKIP $p: no libv4l2"; continue; } ;;
 		esac
 		# shellcheck disable=SC2086
