@@ -7,7 +7,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRCROOT=$(cd "$HERE/../.." && pwd)
-WORK=${HBMEM_GUEST_WORK:-$SRCROOT/tests/kernel/work}
+. "$SRCROOT/tests/kernel/workdir.sh"
+WORK=$(hbmem_work_root "$SRCROOT")
 mkdir -p "$WORK/bin"
 gcc -O2 -g -Wall -Wextra -I"$SRCROOT/include/uapi" -o "$WORK/bin/hbmem_bench" \
 	"$HERE/hbmem_bench.c"

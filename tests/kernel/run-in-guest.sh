@@ -29,7 +29,10 @@
 # log shows a WARN, BUG, Oops or panic (even if COMMAND succeeded).
 #
 # Everything built (module, initramfs, unpacked kernel) is cached under
-# $HBMEM_GUEST_WORK (default tests/kernel/work) per kernel version.
+# $HBMEM_GUEST_WORK (default tests/kernel/work, or /var/tmp/hbmem-guest-work
+# when the source tree is under /tmp, which the guest cannot see) per kernel
+# version. Paths under /tmp and /run on the host are not visible in the
+# guest: it has its own.
 # $HBMEM_GUEST_KVER picks the kernel version (default: the one
 # linux-image-amd64 depends on). Run as root on a fresh Debian 12, the
 # script installs the packages it needs with apt-get.
@@ -37,6 +40,8 @@
 set -euo pipefail
 
 SRCROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=workdir.sh
+. "$SRCROOT/tests/kernel/workdir.sh"
 DEFAULT_MEMMAP='128M$0x30000000'
 DEFAULT_HEAP_ARGS='carveout=carveout:32M@0x30000000,cma_reserved:32M@0x32000000,ion_cma:32M@0x34000000,ion_uncache:32M@0x36000000:uncached page_heap=hbmem_system page_heap_limit=256M'
 
@@ -117,7 +122,7 @@ pick_kver() {
 
 need_tools
 KVER=$(pick_kver)
-WORK=${HBMEM_GUEST_WORK:-$SRCROOT/tests/kernel/work}/$KVER
+WORK=$(hbmem_work_root "$SRCROOT")/$KVER
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 log=${log:-$WORK/guest.log}

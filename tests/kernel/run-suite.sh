@@ -14,7 +14,9 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRCROOT=$(cd "$HERE/../.." && pwd)
-WORKROOT=${HBMEM_GUEST_WORK:-$SRCROOT/tests/kernel/work}
+# shellcheck source=workdir.sh
+. "$HERE/workdir.sh"
+WORKROOT=$(hbmem_work_root "$SRCROOT")
 PROGRAMS="test_dma_heap test_hbmem_ctl test_drm_prime test_v4l2_dmabuf test_ioctl_storm test_module_unload"
 bindir=
 
@@ -56,8 +58,9 @@ else
 	done
 fi
 
+cp "$HERE/guest-suite.sh" "$out/guest-suite.sh"
 "$HERE/run-in-guest.sh" --timeout "${HBMEM_SUITE_TIMEOUT:-1200}" \
-	-- "$HERE/guest-suite.sh" "$out"
+	-- "$out/guest-suite.sh" "$out"
 rc=$?
 echo "run-suite: finished in $(( $(date +%s) - start ))s with status $rc" >&2
 case $rc in
