@@ -57,7 +57,8 @@
  * All ioctls check the argument size exactly. Every reserved or padding
  * field must be 0 on input, and every flag bit not defined here is
  * rejected with EINVAL, so these fields can gain meaning later without
- * breaking old callers. Unknown ioctl numbers give ENOTTY.
+ * breaking old callers. Unknown ioctl numbers give ENOTTY. Every struct
+ * has the same layout on 32- and 64-bit systems.
  */
 #ifndef _UAPI_LINUX_HBMEM_H
 #define _UAPI_LINUX_HBMEM_H
