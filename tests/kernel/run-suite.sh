@@ -31,6 +31,8 @@ start=$(date +%s)
 mkdir -p "$WORKROOT/bin"
 WORKROOT=$(cd "$WORKROOT" && pwd)
 out=$WORKROOT/bin
+# No stale programs from an earlier run: what is not built now is skipped.
+for p in $PROGRAMS; do rm -f "$out/$p"; done
 
 if [ -n "$bindir" ]; then
 	# The guest sees the host's / but has its own /tmp: copy the programs.
