@@ -62,17 +62,17 @@ int hbmem_buffer_walk(struct hbmem_buffer *buf, u64 offset, u64 len,
 	}
 
 	for_each_sgtable_sg(&buf->pages, sg, i) {
-		u64 s = pos, e = pos + sg->length;
+		u64 chunk = pos, s, e;
 
-		pos = e;
-		if (e <= offset)
+		pos += sg->length;
+		if (pos <= offset)
 			continue;
-		if (s >= end)
+		if (chunk >= end)
 			break;
-		s = max(s, offset);
-		e = min(e, end);
-		ret = fn(page_to_pfn(sg_page(sg)) + ((s - (pos - sg->length)) >>
-			 PAGE_SHIFT), e - s, ctx);
+		s = max(chunk, offset);
+		e = min(pos, end);
+		ret = fn(page_to_pfn(sg_page(sg)) + ((s - chunk) >> PAGE_SHIFT),
+			 e - s, ctx);
 		if (ret)
 			return ret;
 	}

@@ -399,6 +399,16 @@ static struct miscdevice hbmem_ctl_misc = {
 
 int hbmem_ctl_register(umode_t mode)
 {
+	/* The ABI: same sizes on 32- and 64-bit, so no compat translation. */
+	BUILD_BUG_ON(sizeof(struct hbmem_version) != 16);
+	BUILD_BUG_ON(sizeof(struct hbmem_heap_info) != 72);
+	BUILD_BUG_ON(sizeof(struct hbmem_ref) != 16);
+	BUILD_BUG_ON(sizeof(struct hbmem_buf_info) != 40);
+	BUILD_BUG_ON(sizeof(struct hbmem_import) != 32);
+	BUILD_BUG_ON(sizeof(struct hbmem_count) != 32);
+	BUILD_BUG_ON(sizeof(struct hbmem_pids) != 88);
+	BUILD_BUG_ON(sizeof(struct hbmem_phys) != 32);
+
 	hbmem_ctl_misc.mode = mode;
 	return misc_register(&hbmem_ctl_misc);
 }

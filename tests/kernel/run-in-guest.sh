@@ -29,16 +29,23 @@
 # log shows a WARN, BUG, Oops or panic (even if COMMAND succeeded).
 #
 # Everything built (module, initramfs, unpacked kernel) is cached under
-# $HBMEM_GUEST_WORK (default tests/kernel/work) per kernel version.
+# $HBMEM_GUEST_WORK (default tests/kernel/work, or /var/tmp/hbmem-guest-work
+# when the source tree is under /tmp, which the guest cannot see) per kernel
+# version. Paths under /tmp and /run on the host are not visible in the
+# guest: it has its own.
 # $HBMEM_GUEST_KVER picks the kernel version (default: the one
-# linux-image-amd64 depends on). Run as root on a fresh Debian 12, the
+# linux-image-amd64 depends on). The installed kernel is used if there is
+# one; otherwise (or with HBMEM_GUEST_UNPACK=1) linux-image-<version> is
+# downloaded and unpacked into the cache, never installed. Run as root on a fresh Debian 12, the
 # script installs the packages it needs with apt-get.
 
 set -euo pipefail
 
 SRCROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=workdir.sh
+. "$SRCROOT/tests/kernel/workdir.sh"
 DEFAULT_MEMMAP='128M$0x30000000'
-DEFAULT_HEAP_ARGS='carveout=carveout:32M@0x30000000,cma_reserved:32M@0x32000000,ion_cma:32M@0x34000000,ion_uncache:32M@0x36000000:uncached page_heap=hbmem_system'
+DEFAULT_HEAP_ARGS='carveout=carveout:32M@0x30000000,cma_reserved:32M@0x32000000,ion_cma:32M@0x34000000,ion_uncache:32M@0x36000000:uncached page_heap=hbmem_system page_heap_limit=256M'
 
 heap_args=${HBMEM_HEAP_ARGS:-$DEFAULT_HEAP_ARGS}
 memmap=$DEFAULT_MEMMAP
@@ -73,7 +80,7 @@ done
 # ---- packages ------------------------------------------------------------
 
 apt_updated=0
-apt_install() {
+apt_update_once() {
 	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
 		return 1
 	fi
@@ -82,6 +89,10 @@ apt_install() {
 		DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null || return 1
 		apt_updated=1
 	fi
+}
+
+apt_install() {
+	apt_update_once || return 1
 	say "apt-get install $*"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null
 }
@@ -108,7 +119,7 @@ pick_kver() {
 	local dep
 	dep=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null | grep -o 'linux-image-[^ ,]*' | head -1 || true)
 	if [ -z "$dep" ]; then
-		[ $apt_updated = 1 ] || { apt_install apt-utils >/dev/null 2>&1 || true; }
+		apt_update_once || true
 		dep=$(apt-cache depends linux-image-amd64 2>/dev/null | grep -o 'linux-image-[0-9][^ ]*' | head -1 || true)
 	fi
 	[ -n "$dep" ] || skip "cannot tell which kernel to boot (set HBMEM_GUEST_KVER)"
@@ -117,7 +128,7 @@ pick_kver() {
 
 need_tools
 KVER=$(pick_kver)
-WORK=${HBMEM_GUEST_WORK:-$SRCROOT/tests/kernel/work}/$KVER
+WORK=$(hbmem_work_root "$SRCROOT")/$KVER
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 log=${log:-$WORK/guest.log}
@@ -126,14 +137,15 @@ exec 9>"$WORK/.lock"
 flock 9
 
 # Kernel image and its modules: the installed ones, else unpacked.
-if [ -r "/boot/vmlinuz-$KVER" ] && [ -d "/lib/modules/$KVER/kernel" ]; then
+if [ -z "${HBMEM_GUEST_UNPACK:-}" ] && [ -r "/boot/vmlinuz-$KVER" ] &&
+   [ -d "/lib/modules/$KVER/kernel" ]; then
 	VMLINUZ=/boot/vmlinuz-$KVER
 	IMGROOT=/
 else
 	IMGROOT=$WORK/image
 	if [ ! -d "$IMGROOT/lib/modules/$KVER/kernel" ]; then
 		command -v apt-get >/dev/null || skip "no kernel $KVER and no apt-get"
-		[ $apt_updated = 1 ] || apt_install cpio >/dev/null || true
+		apt_update_once || true
 		say "unpacking linux-image-$KVER"
 		( cd "$WORK" && rm -f linux-image-*.deb &&
 		  apt-get download "linux-image-$KVER" >/dev/null 2>&1 ) ||
@@ -187,7 +199,7 @@ if [ ! -s "$base" ] || [ "$(cat "$WORK/base.stamp" 2>/dev/null)" != "$stamp" ]; 
 		mkdir -p "$root/$(dirname "$rel")"
 		cp "$f" "$root/$rel"
 	done
-	cp "$IMGROOT/lib/modules/$KVER"/modules.{order,builtin} "$root/lib/modules/$KVER/" 2>/dev/null || true
+	cp "$IMGROOT/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$KVER/" 2>/dev/null || true
 	depmod -b "$root" "$KVER"
 	( cd "$root" && find . | cpio -o -H newc --quiet | gzip -1 ) > "$base"
 	echo "$stamp" > "$WORK/base.stamp"

@@ -14,7 +14,9 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRCROOT=$(cd "$HERE/../.." && pwd)
-WORKROOT=${HBMEM_GUEST_WORK:-$SRCROOT/tests/kernel/work}
+# shellcheck source=workdir.sh
+. "$HERE/workdir.sh"
+WORKROOT=$(hbmem_work_root "$SRCROOT")
 PROGRAMS="test_dma_heap test_hbmem_ctl test_drm_prime test_v4l2_dmabuf test_ioctl_storm test_module_unload"
 bindir=
 
@@ -29,6 +31,8 @@ start=$(date +%s)
 mkdir -p "$WORKROOT/bin"
 WORKROOT=$(cd "$WORKROOT" && pwd)
 out=$WORKROOT/bin
+# No stale programs from an earlier run: what is not built now is skipped.
+for p in $PROGRAMS; do rm -f "$out/$p"; done
 
 if [ -n "$bindir" ]; then
 	# The guest sees the host's / but has its own /tmp: copy the programs.
@@ -47,7 +51,7 @@ else
 	for p in $PROGRAMS; do
 		libs=
 		case $p in
-		test_drm_prime) libs=$(pkg-config --cflags --libs libdrm 2>/dev/null) || { echo "SKIP $p: no libdrm"; continue; } ;;
+		test_drm_prime|test_module_unload) libs=$(pkg-config --cflags --libs libdrm 2>/dev/null) || { echo "SKIP $p: no libdrm"; continue; } ;;
 		test_v4l2_dmabuf) libs=$(pkg-config --cflags --libs libv4l2 2>/dev/null) || { echo "SKIP $p: no libv4l2"; continue; } ;;
 		esac
 		# shellcheck disable=SC2086
@@ -56,8 +60,9 @@ else
 	done
 fi
 
+cp "$HERE/guest-suite.sh" "$out/guest-suite.sh"
 "$HERE/run-in-guest.sh" --timeout "${HBMEM_SUITE_TIMEOUT:-1200}" \
-	-- "$HERE/guest-suite.sh" "$out"
+	-- "$out/guest-suite.sh" "$out"
 rc=$?
 echo "run-suite: finished in $(( $(date +%s) - start ))s with status $rc" >&2
 case $rc in

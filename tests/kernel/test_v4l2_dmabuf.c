@@ -6,7 +6,9 @@
  * vmalloc allocator (imports through our vmap) and the second with
  * dma-contig (imports through attach/map, needs contiguous memory). What
  * vivid draws into a captured frame (its 75% colour bars) is read back
- * through our CPU mapping, bracketed by DMA_BUF_IOCTL_SYNC.
+ * through our CPU mapping, bracketed by DMA_BUF_IOCTL_SYNC; and with
+ * vivid's video loop, a frame the CPU wrote into our output buffer comes
+ * back in our capture buffer.
  */
 #include "ktest.h"
 
@@ -280,6 +282,169 @@ static int test_short_buffer_is_refused(void *arg)
 	return KTEST_PASS;
 }
 
+
+/* Select the input or output whose name starts with @prefix. */
+static int select_route(int fd, int output, const char *prefix)
+{
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		if (output) {
+			struct v4l2_output o = { .index = i };
+
+			if (v4l2_ioctl(fd, VIDIOC_ENUMOUTPUT, &o))
+				break;
+			if (!strncmp((char *)o.name, prefix, strlen(prefix)))
+				return v4l2_ioctl(fd, VIDIOC_S_OUTPUT, &i) ? -errno : 0;
+		} else {
+			struct v4l2_input in = { .index = i };
+
+			if (v4l2_ioctl(fd, VIDIOC_ENUMINPUT, &in))
+				break;
+			if (!strncmp((char *)in.name, prefix, strlen(prefix)))
+				return v4l2_ioctl(fd, VIDIOC_S_INPUT, &i) ? -errno : 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Set the boolean control named @name to @value. */
+static int set_named_ctrl(int fd, const char *name, int value)
+{
+	struct v4l2_queryctrl q = { .id = V4L2_CTRL_FLAG_NEXT_CTRL };
+
+	while (!v4l2_ioctl(fd, VIDIOC_QUERYCTRL, &q)) {
+		if (!strcmp((char *)q.name, name)) {
+			struct v4l2_control c = { .id = q.id, .value = value };
+
+			return v4l2_ioctl(fd, VIDIOC_S_CTRL, &c) ? -errno : 0;
+		}
+		q.id |= V4L2_CTRL_FLAG_NEXT_CTRL;
+	}
+	return -ENOENT;
+}
+
+static int open_v4l2(const char *path)
+{
+	int raw = open(path, O_RDWR | O_CLOEXEC);
+
+	return raw < 0 ? -1 : v4l2_fd_open(raw, V4L2_DISABLE_CONVERSION);
+}
+
+static int queue(int fd, enum v4l2_buf_type type, int index, int dfd,
+		 size_t size, uint32_t bytesused)
+{
+	struct v4l2_buffer b = { .type = type, .memory = V4L2_MEMORY_DMABUF,
+				 .index = index, .length = size,
+				 .bytesused = bytesused, .field = V4L2_FIELD_NONE };
+
+	b.m.fd = dfd;
+	return v4l2_ioctl(fd, VIDIOC_QBUF, &b) ? -errno : 0;
+}
+
+/*
+ * vivid's video loop: frames written by the CPU into our buffers on the
+ * HDMI output come back, copied by vivid, in our buffers on the HDMI
+ * capture of the same instance.
+ */
+static int test_loop(void *arg)
+{
+	const struct v4l2_case *tc = arg;
+	enum v4l2_buf_type ot = V4L2_BUF_TYPE_VIDEO_OUTPUT;
+	enum v4l2_buf_type ct = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	struct v4l2_requestbuffers oreq = { .count = 2, .type = ot,
+					    .memory = V4L2_MEMORY_DMABUF };
+	struct v4l2_requestbuffers creq = { .count = NBUF, .type = ct,
+					    .memory = V4L2_MEMORY_DMABUF };
+	int ofd, cfd, odf[2], cdf[NBUF], i, frames, ret;
+	struct v4l2_pix_format opix, cpix;
+	unsigned char *cmap[NBUF], *p, last[3] = { 0 };
+	char out_path[32];
+	struct v4l2_buffer b;
+	size_t osize, csize;
+
+	snprintf(out_path, sizeof(out_path), "/dev/video%d",
+		 atoi(tc->dev->path + strlen("/dev/video")) + 1);
+	cfd = open_v4l2(tc->dev->path);
+	ofd = open_v4l2(out_path);
+	KTEST_CHECK(cfd >= 0 && ofd >= 0, "open %s and %s", tc->dev->path, out_path);
+	if (select_route(cfd, 0, "HDMI") || select_route(ofd, 1, "HDMI"))
+		return ktest_skip("no HDMI input/output pair");
+	ret = set_named_ctrl(cfd, "Loop Video", 1);
+	if (ret)
+		return ktest_skip("no Loop Video control: %s", strerror(-ret));
+	KTEST_CHECK(!set_format(ofd, ot, &opix) && !set_format(cfd, ct, &cpix),
+		    "S_FMT: %s", strerror(errno));
+	if (opix.pixelformat != cpix.pixelformat || opix.width != cpix.width ||
+	    opix.height != cpix.height)
+		return ktest_skip("output %ux%u and capture %ux%u differ", opix.width,
+				  opix.height, cpix.width, cpix.height);
+
+	KTEST_CHECK(!v4l2_ioctl(ofd, VIDIOC_REQBUFS, &oreq) && oreq.count == 2,
+		    "output REQBUFS: %s", strerror(errno));
+	osize = (opix.sizeimage + 4095) & ~4095UL;
+	for (i = 0; i < 2; i++) {
+		size_t x;
+
+		odf[i] = ktest_heap_alloc_path(tc->heap->path, osize, O_RDWR | O_CLOEXEC);
+		KTEST_CHECK(odf[i] >= 0, "alloc: %s", strerror(-odf[i]));
+		p = mmap(NULL, osize, PROT_READ | PROT_WRITE, MAP_SHARED, odf[i], 0);
+		KTEST_CHECK(p != MAP_FAILED, "mmap");
+		ktest_sync(odf[i], DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+		for (x = 0; x + 3 <= opix.sizeimage; x += 3) {
+			p[x] = 0x30;
+			p[x + 1] = 0xa0;
+			p[x + 2] = 0x60;
+		}
+		ktest_sync(odf[i], DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+		munmap(p, osize);
+		KTEST_CHECK(!queue(ofd, ot, i, odf[i], osize, opix.sizeimage),
+			    "output QBUF: %s", strerror(errno));
+	}
+
+	KTEST_CHECK(!v4l2_ioctl(cfd, VIDIOC_REQBUFS, &creq) && creq.count >= 2,
+		    "capture REQBUFS: %s", strerror(errno));
+	csize = (cpix.sizeimage + 4095) & ~4095UL;
+	for (i = 0; i < (int)creq.count; i++) {
+		cdf[i] = ktest_heap_alloc_path(tc->heap->path, csize, O_RDWR | O_CLOEXEC);
+		KTEST_CHECK(cdf[i] >= 0, "alloc: %s", strerror(-cdf[i]));
+		cmap[i] = mmap(NULL, csize, PROT_READ, MAP_SHARED, cdf[i], 0);
+		KTEST_CHECK(cmap[i] != MAP_FAILED, "mmap");
+		KTEST_CHECK(!queue(cfd, ct, i, cdf[i], csize, 0), "capture QBUF: %s",
+			    strerror(errno));
+	}
+	KTEST_CHECK(!v4l2_ioctl(ofd, VIDIOC_STREAMON, &ot), "output STREAMON: %s",
+		    strerror(errno));
+	KTEST_CHECK(!v4l2_ioctl(cfd, VIDIOC_STREAMON, &ct), "capture STREAMON: %s",
+		    strerror(errno));
+
+	for (frames = 0; frames < 30; frames++) {
+		struct pollfd pf = { .fd = ofd, .events = POLLOUT };
+		const unsigned char *px;
+
+		/* Keep the output fed. */
+		if (poll(&pf, 1, 0) == 1) {
+			i = dequeue(ofd, ot, &b);
+			if (i >= 0)
+				queue(ofd, ot, i, odf[i], osize, opix.sizeimage);
+		}
+		i = dequeue(cfd, ct, &b);
+		KTEST_CHECK(i >= 0 && i < (int)creq.count, "capture DQBUF: %s",
+			    strerror(-i));
+		ktest_sync(cdf[i], DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+		px = cmap[i] + (size_t)cpix.bytesperline * (cpix.height * 3 / 4) +
+		     (cpix.width / 2) * 3;
+		memcpy(last, px, 3);
+		ktest_sync(cdf[i], DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+		KTEST_CHECK(!queue(cfd, ct, i, cdf[i], csize, 0), "capture re-QBUF");
+		if (abs(last[0] - 0x30) <= 8 && abs(last[1] - 0xa0) <= 8 &&
+		    abs(last[2] - 0x60) <= 8)
+			return KTEST_PASS;
+	}
+	return ktest_fail("after %d frames the capture shows (%u,%u,%u), not the "
+			  "looped output (48,160,96)", frames, last[0], last[1], last[2]);
+}
+
 int main(void)
 {
 	static struct v4l2_case cases[64];
@@ -331,6 +496,22 @@ int main(void)
 				n++;
 			}
 		}
+	}
+	/* The loop, per allocator, on the cached carveout. */
+	for (j = 0; j < nvdevs && n < 62; j++) {
+		const struct kheap *h = ktest_heap_find(heaps, nheaps,
+							HBMEM_HEAP_TYPE_CARVEOUT,
+							HBMEM_HEAP_ATTR_CACHED, 0);
+
+		if (vdevs[j].output || !h)
+			continue;
+		cases[n] = (struct v4l2_case){ h, &vdevs[j] };
+		snprintf(names[n], sizeof(names[n]),
+			 "v4l2/vivid_%s/%.31s/output_looped_to_capture_reads_back",
+			 vdevs[j].instance == 1 ? "dma_contig" : "vmalloc",
+			 h->info.name);
+		all[n] = (struct ktest){ names[n], test_loop, &cases[n], 180 };
+		n++;
 	}
 	return ktest_main(all, n);
 }

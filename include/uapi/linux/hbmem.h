@@ -36,8 +36,10 @@
  *
  * Consume count: a counter per buffer that cooperating processes raise
  * while they use a buffer and lower when done. Lowering it at 0 leaves it
- * at 0. What a handle added is taken back when that handle is released, so
- * a process that dies while "consuming" does not leave the count raised.
+ * at 0. Changes made through an fd belong to that fd's handle: what a
+ * handle added (and has not taken away) is subtracted when the handle is
+ * released, so a process that dies while "consuming" does not leave the
+ * count raised. Changes made by share id belong to no handle and stay.
  *
  * Waits (HBMEM_IOC_SHARE_COUNT_WAIT, HBMEM_IOC_CONSUME_WAIT) sleep until
  * the count is at most hbmem_count.target. timeout_ms is read as a signed
@@ -55,7 +57,8 @@
  * All ioctls check the argument size exactly. Every reserved or padding
  * field must be 0 on input, and every flag bit not defined here is
  * rejected with EINVAL, so these fields can gain meaning later without
- * breaking old callers. Unknown ioctl numbers give ENOTTY.
+ * breaking old callers. Unknown ioctl numbers give ENOTTY. Every struct
+ * has the same layout on 32- and 64-bit systems.
  */
 #ifndef _UAPI_LINUX_HBMEM_H
 #define _UAPI_LINUX_HBMEM_H
