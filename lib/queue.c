@@ -194,7 +194,6 @@ static struct hbmem_queue *header_at(uint32_t index)
 
 static int chunk_new(struct hbmem_queue **out)
 {
-	pthread_mutexattr_t mattr;
 	pthread_condattr_t attr;
 	struct hbmem_queue *chunk;
 	int i;
@@ -203,17 +202,14 @@ static int chunk_new(struct hbmem_queue **out)
 	if (!chunk)
 		return -ENOMEM;
 	memset(chunk, 0, sizeof(*chunk) * QUEUE_CHUNK);
-	pthread_mutexattr_init(&mattr);
-	pthread_mutexattr_settype(&mattr, PTHREAD_MUTEX_ADAPTIVE_NP);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	for (i = 0; i < QUEUE_CHUNK; i++) {
-		pthread_mutex_init(&chunk[i].lock, &mattr);
+		pthread_mutex_init(&chunk[i].lock, NULL);
 		pthread_cond_init(&chunk[i].can_take, &attr);
 		pthread_cond_init(&chunk[i].can_request, &attr);
 	}
 	pthread_condattr_destroy(&attr);
-	pthread_mutexattr_destroy(&mattr);
 	*out = chunk;
 	return 0;
 }
