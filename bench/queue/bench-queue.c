@@ -11,9 +11,10 @@
  * Three cases: one thread doing the whole cycle; a producer thread with a
  * consumer thread (time per item from start until the consumer has seen the
  * last one) on 16 slots; and the same on 1024 slots, closer to the peer,
- * which is unbounded and so never makes its producer wait. Each is run several times, interleaved with the peer, and the
- * median reported. The last lines are "ratio <name> <ours / peer>": time per
- * item, lower is better.
+ * which is unbounded and so never makes its producer wait. Each is run
+ * several times, interleaved with the peer, and the median reported. The
+ * last lines are "ratio <name> <ours / peer>": time per item, lower is
+ * better.
  *
  * Usage: bench-queue [items per run] [runs]
  */
