@@ -54,6 +54,8 @@ struct hbmem_pool {
 	unsigned int shift;	/* log2 of the page size */
 	uint8_t *base;
 	uint64_t len;		/* bytes: npages << shift */
+	/* copies of base and len (0 when dead) read without the lock */
+	uint64_t seen_base, seen_len;
 	uint64_t phys;
 	int64_t flags;		/* as given to create */
 	int64_t sub_flags;	/* flags | HB_MEM_USAGE_MEM_POOL */
@@ -378,7 +380,8 @@ static inline struct hbmem_pool *pool_get_addr(uint64_t addr)
 {
 	struct hbmem_pool *p = __atomic_load_n(&hint, __ATOMIC_ACQUIRE);
 
-	if (p) {
+	/* a glance without the lock keeps frees off other pools' locks */
+	if (p && addr - LOAD(p->seen_base) < LOAD(p->seen_len)) {
 		pool_lock(p);
 		if (__builtin_expect(pool_has(p, addr), 1))
 			return p;
@@ -554,6 +557,8 @@ static int pool_create_locked(uint64_t size, int64_t flags,
 	p->tlsf = t;
 	p->obj = obj;
 	p->live = true;
+	STORE(p->seen_base, (uint64_t)(uintptr_t)p->base);
+	STORE(p->seen_len, len);
 	pool_unlock(p);
 	table_insert(p);
 	*out = p;
@@ -584,6 +589,7 @@ static int pool_kill(struct hbmem_pool *p, bool force)
 		return -EBUSY;
 	}
 	p->live = false;
+	STORE(p->seen_len, 0);
 	t = p->tlsf;
 	memset(&p->tlsf, 0, sizeof(p->tlsf));
 	p->clients = 0;

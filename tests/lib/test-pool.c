@@ -831,6 +831,65 @@ static void test_pool_threads_alloc_and_free_then_account_back(
 	assert_ok(hb_mem_pool_destroy(pool.fd));
 }
 
+/*
+ * Frees and allocations on one pool stay right while other pools are
+ * created and destroyed (the lookup tables change and grow under them).
+ */
+struct churn {
+	int32_t fd;
+};
+
+static void *churn_user(void *arg)
+{
+	enum { ROUNDS = 2000 };
+	struct churn *c = arg;
+	hb_mem_common_buf_t b[8];
+	int i, r;
+
+	for (r = 0; r < ROUNDS; r++) {
+		for (i = 0; i < 8; i++)
+			assert_ok(hb_mem_pool_alloc_buf(c->fd, 64, &b[i]));
+		for (i = 0; i < 8; i++)
+			assert_ok(hb_mem_pool_free_buf(addr_of(&b[i])));
+	}
+	return NULL;
+}
+
+static void test_pool_lookups_hold_while_other_pools_come_and_go(
+	TestModule *m, gconstpointer d)
+{
+	enum { USERS = 2, ROUNDS = 60, OTHERS = 24 };
+	hb_mem_pool_t pool, other[OTHERS];
+	hb_mem_common_buf_t ob;
+	struct churn c;
+	pthread_t th[USERS];
+	int i, r;
+
+	assert_ok(hb_mem_pool_create(64 * PAGE, 0, &pool));
+	c.fd = pool.fd;
+	for (i = 0; i < USERS; i++)
+		g_assert_cmpint(pthread_create(&th[i], NULL, churn_user, &c),
+				==, 0);
+	for (r = 0; r < ROUNDS; r++) {
+		int n = 1 + r % OTHERS;
+
+		for (i = 0; i < n; i++)
+			assert_ok(hb_mem_pool_create(PAGE, 0, &other[i]));
+		for (i = 0; i < n; i++) {
+			assert_ok(hb_mem_pool_alloc_buf(other[i].fd, 1, &ob));
+			assert_ok(hb_mem_pool_free_buf(addr_of(&ob)));
+		}
+		for (i = n - 1; i >= 0; i--)
+			assert_ok(hb_mem_pool_destroy(other[i].fd));
+	}
+	for (i = 0; i < USERS; i++)
+		g_assert_cmpint(pthread_join(th[i], NULL), ==, 0);
+	g_assert_cmpint(pool_info(pool.fd).cur_client_cnt, ==, 0);
+	g_assert_cmpint(pool_info(pool.fd).avail_page_cnt, ==, 64);
+	assert_pool_valid(pool.fd);
+	assert_ok(hb_mem_pool_destroy(pool.fd));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -882,5 +941,7 @@ int main(int argc, char **argv)
 			test_pool_many_pools_are_told_apart);
 	add_module_test("/pool/threads-alloc-and-free-then-account-back",
 			test_pool_threads_alloc_and_free_then_account_back);
+	add_module_test("/pool/lookups-hold-while-other-pools-come-and-go",
+			test_pool_lookups_hold_while_other_pools_come_and_go);
 	return g_test_run();
 }
