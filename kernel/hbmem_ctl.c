@@ -203,10 +203,14 @@ static int hbmem_wait_count(struct hbmem_buffer *buf, unsigned int *counter,
 		return ret ? -EINTR : 0;
 	}
 
+	/*
+	 * One jiffy more: the current one is already partly gone, and a wait
+	 * must never end before the time the caller asked for.
+	 */
 	ret = wait_event_interruptible_timeout(buf->wq,
 					       READ_ONCE(*counter) <= target,
 					       msecs_to_jiffies(min_t(s64, timeout_ms,
-								      INT_MAX)));
+								      INT_MAX)) + 1);
 	if (ret < 0)
 		return -EINTR;
 	return ret ? 0 : -ETIMEDOUT;

@@ -135,8 +135,9 @@ struct hbmem_share {
 int _hbmem_share_new(int fd, uint64_t len, struct hbmem_heap *heap,
 		     uint64_t reserved, struct hbmem_share **out);
 /*
- * With global sharing: a share for unit @id, which another process
- * allocated, learnt from @fd, a handle on the whole unit.
+ * With global sharing: a share for unit @id (0: whichever @fd is a handle
+ * of), which another process allocated, learnt from @fd, a handle on all
+ * or part of the unit.
  */
 int _hbmem_share_foreign(int fd, int32_t id, struct hbmem_share **out);
 /* Forget a share with no holder (and return its heap charge). */

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -218,6 +219,115 @@ HBMEM_EXPORT int32_t hb_mem_import_graph_buf_group(
 		_hbmem_obj_free(g);
 	else
 		*out_group = g->u.grp.desc;
+out:
+	_hbmem_leave();
+	return _hbmem_err(ret);
+}
+
+/*
+ * Map [phys, phys + size) of a live unit through a new handle from the
+ * backend: the body of hb_mem_import_com_buf_with_paddr().
+ */
+static int import_phys(uint64_t phys, uint64_t size, struct hbmem_mem **out)
+{
+	uint64_t map_phys = phys & ~(uint64_t)(hbmem_page_size - 1), end;
+	struct hbmem_share *sh = NULL;
+	struct hbmem_mem *mem;
+	uint64_t map_len;
+	uint8_t *map;
+	int32_t id = 0;
+	uint64_t len, hoff;
+	int fd, ret;
+
+	if (__builtin_add_overflow(phys, size, &end))
+		return -EINVAL;
+	map_len = hbmem_page_round(end - map_phys);
+	ret = hbmem_backend->share_import_phys(map_phys, map_len, &fd);
+	if (ret < 0)
+		return ret == -EPERM ? ret : -EINVAL;
+	ret = hbmem_backend->share_info(fd, &id, &len, &hoff);
+	if (ret == 0) {
+		sh = _hbmem_share_find(id);
+		if (!sh)
+			ret = _hbmem_share_foreign(fd, id, &sh);
+	}
+	if (ret < 0)
+		goto err_close;
+	map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		ret = -errno;
+		goto err_drop;
+	}
+	mem = calloc(1, sizeof(*mem));
+	if (!mem) {
+		ret = -ENOMEM;
+		goto err_unmap;
+	}
+	mem->fd = fd;
+	mem->map = map;
+	mem->map_len = map_len;
+	mem->vaddr = map + (phys - map_phys);
+	mem->size = size;
+	mem->phys = phys;
+	ret = _hbmem_registry_add(mem);
+	if (ret < 0) {
+		free(mem);
+		goto err_unmap;
+	}
+	_hbmem_share_attach(sh, mem);
+	*out = mem;
+	return 0;
+
+err_unmap:
+	munmap(map, map_len);
+err_drop:
+	if (!sh->holders)
+		_hbmem_share_drop(sh);
+err_close:
+	close(fd);
+	return ret;
+}
+
+HBMEM_EXPORT int32_t hb_mem_import_com_buf_with_paddr(uint64_t phys_addr,
+						      uint64_t size,
+						      int64_t flags,
+						      hb_mem_common_buf_t *buf)
+{
+	struct hbmem_obj *obj;
+	int ret;
+
+	ret = _hbmem_enter();
+	if (ret < 0)
+		return _hbmem_err(ret);
+	if (!buf || !phys_addr || size == 0) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!hbmem_backend->share_import_phys) {
+		ret = -ENOTSUP;
+		goto out;
+	}
+	obj = import_obj_new(HBMEM_OBJ_COM);
+	if (!obj) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = import_phys(phys_addr, size, &obj->mem[0]);
+	if (ret < 0) {
+		free(obj);
+		goto out;
+	}
+	obj->nmem = 1;
+	obj->mem[0]->obj = obj;
+	memset(&obj->u.com, 0, sizeof(obj->u.com));
+	obj->u.com.fd = obj->mem[0]->fd;
+	obj->u.com.share_id = obj->mem[0]->share->id;
+	obj->u.com.flags = flags;
+	obj->u.com.size = size;
+	obj->u.com.virt_addr = obj->mem[0]->vaddr;
+	obj->u.com.phys_addr = phys_addr;
+	_hbmem_obj_link(obj);
+	*buf = obj->u.com;
 out:
 	_hbmem_leave();
 	return _hbmem_err(ret);

@@ -148,12 +148,12 @@ int _hbmem_share_new(int fd, uint64_t len, struct hbmem_heap *heap,
 		     uint64_t reserved, struct hbmem_share **out)
 {
 	struct hbmem_share *sh;
-	uint64_t unit_len = len;
+	uint64_t unit_len = len, off;
 	int32_t id;
 	int ret;
 
 	if (hbmem_backend->share_info) {
-		ret = hbmem_backend->share_info(fd, &id, &unit_len);
+		ret = hbmem_backend->share_info(fd, &id, &unit_len, &off);
 		if (ret < 0)
 			return ret;
 		unit_len = len;		/* the caller's size, not the rounded */
@@ -175,19 +175,19 @@ int _hbmem_share_new(int fd, uint64_t len, struct hbmem_heap *heap,
 int _hbmem_share_foreign(int fd, int32_t id, struct hbmem_share **out)
 {
 	struct hbmem_share *sh;
-	uint64_t len;
+	uint64_t len, off;
 	int32_t got;
 	int ret;
 
-	ret = hbmem_backend->share_info(fd, &got, &len);
+	ret = hbmem_backend->share_info(fd, &got, &len, &off);
 	if (ret < 0)
 		return ret;
-	if (got != id)
+	if (id && got != id)
 		return -EINVAL;
-	ret = share_insert(id, len, &sh);
+	ret = share_insert(got, len, &sh);
 	if (ret < 0)
 		return ret;
-	sh->phys = share_phys(fd, id, 0);
+	sh->phys = share_phys(fd, got, off);
 	*out = sh;
 	return 0;
 }

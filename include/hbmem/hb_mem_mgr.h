@@ -367,6 +367,19 @@ int32_t hb_mem_import_graph_buf(hb_mem_graphic_buf_t *buf,
 int32_t hb_mem_import_graph_buf_group(hb_mem_graphic_buf_group_t *in_group,
 				      hb_mem_graphic_buf_group_t *out_group);
 
+/**
+ * Map the physical range [@phys_addr, @phys_addr + @size) as a common
+ * buffer with a reference of its own. Only with the hbmem kernel driver,
+ * and only inside a live buffer of a physically contiguous heap, for a
+ * caller allowed to see physical addresses (root, or the driver's
+ * allow_phys): NOT_ALLOW on other backends or without the permission,
+ * INVALID_PARAMS for a range no live buffer holds. Free it with
+ * hb_mem_free_buf().
+ */
+int32_t hb_mem_import_com_buf_with_paddr(uint64_t phys_addr, uint64_t size,
+					 int64_t flags,
+					 hb_mem_common_buf_t *buf);
+
 /** Number of live holders (allocator and importers) of the buffer. */
 int32_t hb_mem_get_share_info(int32_t fd, int32_t *share_client_cnt);
 int32_t hb_mem_get_share_info_with_vaddr(uint64_t virt_addr,

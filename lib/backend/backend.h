@@ -23,7 +23,10 @@
  * process (the kernel driver) fills in the share_* operations; then share
  * ids, imports, holder and consume counts are the backend's, and work
  * across processes. Without them, sharing is kept inside the process.
- *   - share_info() gives the share id and length of the unit behind @fd.
+ *   - share_info() gives the share id and length of the unit behind @fd,
+ *     and where @fd's range starts in it (0 but for partial handles).
+ *   - share_import_phys(), when not NULL, returns a new fd on the physical
+ *     range [@phys, @phys + @len) of a live unit (page-aligned).
  *   - share_import() returns a new fd (owned by the caller) on
  *     [@off, @off + @len) of unit @id, both page-aligned; (0, 0) is the
  *     whole unit.
@@ -68,7 +71,8 @@ struct hbmem_backend {
 	void (*shutdown)(void);
 	int (*heaps)(struct hbmem_heap *heaps, int count);
 
-	int (*share_info)(int fd, int32_t *id, uint64_t *len);
+	int (*share_info)(int fd, int32_t *id, uint64_t *len, uint64_t *off);
+	int (*share_import_phys)(uint64_t phys, uint64_t len, int *fd);
 	int (*share_import)(int32_t id, uint64_t off, uint64_t len, int *fd);
 	int (*share_count)(int fd, enum hbmem_count_kind kind, bool wait,
 			   int32_t target, int64_t timeout_ms, int32_t *count);

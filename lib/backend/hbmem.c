@@ -186,7 +186,7 @@ static int hbmem_phys(int fd, uint64_t *phys)
 	return ret;
 }
 
-static int hbmem_share_info(int fd, int32_t *id, uint64_t *len)
+static int hbmem_share_info(int fd, int32_t *id, uint64_t *len, uint64_t *off)
 {
 	struct hbmem_buf_info info = { .fd = (uint32_t)fd };
 	int ret = ioctl_retry(ctl_fd, HBMEM_IOC_BUF_INFO, &info);
@@ -194,7 +194,23 @@ static int hbmem_share_info(int fd, int32_t *id, uint64_t *len)
 	if (ret == 0) {
 		*id = (int32_t)info.share_id;
 		*len = info.size;
+		*off = info.offset;
 	}
+	return ret;
+}
+
+static int hbmem_share_import_phys(uint64_t phys, uint64_t len, int *fd)
+{
+	struct hbmem_import imp = {
+		.flags = HBMEM_IMPORT_BY_PHYS,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+		.offset = phys,
+		.len = len,
+	};
+	int ret = ioctl_retry(ctl_fd, HBMEM_IOC_IMPORT, &imp);
+
+	if (ret == 0)
+		*fd = (int)imp.fd;
 	return ret;
 }
 
@@ -294,6 +310,7 @@ const struct hbmem_backend hbmem_backend_hbmem = {
 	.heaps = hbmem_heaps,
 	.share_info = hbmem_share_info,
 	.share_import = hbmem_share_import,
+	.share_import_phys = hbmem_share_import_phys,
 	.share_count = hbmem_share_count,
 	.share_consume = hbmem_share_consume,
 	.share_pids = hbmem_share_pids,

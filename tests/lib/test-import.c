@@ -384,6 +384,54 @@ static void test_process_info_names_this_process(TestModule *m,
 	assert_ok(hb_mem_free_buf(c.fd));
 }
 
+static void test_import_with_paddr_wraps_a_physical_range(TestModule *m,
+							  gconstpointer d)
+{
+	hb_mem_common_buf_t c, out;
+	uint64_t pa;
+	int32_t cnt;
+	char name[16];
+
+	assert_ok(hb_mem_get_backend(name, sizeof(name), NULL));
+	assert_hb(hb_mem_import_com_buf_with_paddr(0, 4096, 0, &out),
+		  HB_MEM_ERR_INVALID_PARAMS);
+	assert_hb(hb_mem_import_com_buf_with_paddr(0x30000000, 0, 0, &out),
+		  HB_MEM_ERR_INVALID_PARAMS);
+	assert_hb(hb_mem_import_com_buf_with_paddr(0x30000000, 4096, 0, NULL),
+		  HB_MEM_ERR_INVALID_PARAMS);
+	if (strcmp(name, "hbmem")) {
+		/* no physical memory to name on this backend */
+		assert_hb(hb_mem_import_com_buf_with_paddr(0x30000000, 4096, 0,
+							   &out),
+			  HB_MEM_ERR_NOT_ALLOW);
+		return;
+	}
+	/* a physically contiguous (carveout) buffer, as root in the guest */
+	assert_ok(hb_mem_alloc_com_buf(3 * 4096,
+				       HB_MEM_USAGE_PRIV_HEAP_RESERVED |
+					       HB_MEM_USAGE_CACHED,
+				       &c));
+	assert_ok(hb_mem_get_phys_addr(A(c.virt_addr), &pa));
+	memset(c.virt_addr, 0, c.size);
+	c.virt_addr[4096 + 100] = 0x6B;
+	assert_ok(hb_mem_import_com_buf_with_paddr(pa + 4096 + 100, 50,
+						   HB_MEM_USAGE_CACHED, &out));
+	g_assert_cmpuint(out.virt_addr[0], ==, 0x6B);
+	g_assert_cmphex(out.phys_addr, ==, pa + 4096 + 100);
+	g_assert_cmpint(out.share_id, ==, c.share_id);
+	g_assert_cmpuint(out.size, ==, 50);
+	assert_ok(hb_mem_get_share_info(c.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 2);
+	assert_ok(hb_mem_free_buf(out.fd));
+	assert_ok(hb_mem_get_share_info(c.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 1);
+	/* past the buffer: no live buffer holds the range */
+	assert_hb(hb_mem_import_com_buf_with_paddr(pa + 2 * 4096, 2 * 4096, 0,
+						   &out),
+		  HB_MEM_ERR_INVALID_PARAMS);
+	assert_ok(hb_mem_free_buf(c.fd));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -407,6 +455,8 @@ int main(int argc, char **argv)
 			test_graph_imports_planar_and_contiguous);
 	add_module_test("/import/group-import-takes-every-member",
 			test_group_import_takes_every_member);
+	add_module_test("/import/with-paddr-wraps-a-physical-range",
+			test_import_with_paddr_wraps_a_physical_range);
 	add_module_test("/import/process-info-names-this-process",
 			test_process_info_names_this_process);
 	return g_test_run();
