@@ -110,7 +110,7 @@ HBMEM_EXPORT int32_t hb_mem_module_open(void)
 	if (open_count == INT32_MAX) {
 		ret = HB_MEM_ERR_MODULE_OPEN_FAIL;
 	} else if (open_count > 0) {
-		open_count++;
+		__atomic_store_n(&open_count, open_count + 1, __ATOMIC_RELEASE);
 	} else {
 		ret = module_init_locked();
 		if (ret == 0)
@@ -136,11 +136,17 @@ HBMEM_EXPORT int32_t hb_mem_module_close(void)
 		return HB_MEM_ERR_MODULE_NOT_FOUND;
 	}
 	if (open_count > 1) {
-		open_count--;
+		__atomic_store_n(&open_count, open_count - 1, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&hbmem_lock);
 		pthread_mutex_unlock(&module_lock);
 		return 0;
 	}
+	/*
+	 * Closed from here on for every other call (they get
+	 * MODULE_NOT_FOUND), while the teardown below runs without hbmem_lock
+	 * held: nothing new can be made behind its back.
+	 */
+	__atomic_store_n(&open_count, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&hbmem_lock);
 
 	/* what the process never freed, with where it was allocated */
@@ -158,7 +164,6 @@ HBMEM_EXPORT int32_t hb_mem_module_close(void)
 	_hbmem_shares_reset();
 	if (hbmem_backend->shutdown)
 		hbmem_backend->shutdown();
-	__atomic_store_n(&open_count, 0, __ATOMIC_RELEASE);
 	/* waiters wake, find the module closed and return */
 	pthread_cond_broadcast(&hbmem_cond);
 	pthread_mutex_unlock(&hbmem_lock);
