@@ -16,6 +16,7 @@
  *   by_fd     array indexed by fd -> pool             one load
  *   by_addr   array of {base, end, pool} sorted by    bisection, read under
  *             base                                    a sequence counter
+ *   hint      the pool the last free went to          tried first by frees
  *
  * Both are changed only under hbmem_lock (create, destroy, module close).
  * A table that has to grow is copied and the old copy is kept (on a
