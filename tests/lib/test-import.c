@@ -3,6 +3,7 @@
  * Import within one process: new fd and mapping, holder (share client)
  * counts and their waits, consume counts, partial sharing, process info.
  */
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test-util.h"
@@ -432,6 +433,66 @@ static void test_import_with_paddr_wraps_a_physical_range(TestModule *m,
 	assert_ok(hb_mem_free_buf(c.fd));
 }
 
+/*
+ * Another process imports the descriptor's bytes: with global sharing the
+ * holder and consume counts it adds are seen here, and go when it exits.
+ */
+static void test_import_in_another_process_counts_here(TestModule *m,
+						       gconstpointer d)
+{
+	hb_mem_common_buf_t c;
+	int go[2], done[2], status;
+	int32_t cnt;
+	char name[16], byte;
+	pid_t pid;
+
+	assert_ok(hb_mem_get_backend(name, sizeof(name), NULL));
+	if (strcmp(name, "hbmem")) {
+		g_test_skip("sharing is global only on the kernel driver so far");
+		return;
+	}
+	assert_ok(hb_mem_alloc_com_buf(8192, 0, &c));
+	memset(c.virt_addr, 0x3C, c.size);
+	g_assert_cmpint(pipe(go), ==, 0);
+	g_assert_cmpint(pipe(done), ==, 0);
+	pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		hb_mem_common_buf_t in = c, out;
+		int ok;
+
+		close(go[1]);
+		close(done[0]);
+		in.fd = -1;
+		in.virt_addr = NULL;
+		ok = hb_mem_import_com_buf(&in, &out) == 0 &&
+		     out.virt_addr[8191] == 0x3C &&
+		     hb_mem_inc_com_buf_consume_cnt(&out) == 0;
+		byte = ok ? 'y' : 'n';
+		if (write(done[1], &byte, 1) != 1)
+			_exit(2);
+		/* hold the import until the parent has looked */
+		if (read(go[0], &byte, 1) < 0)
+			_exit(2);
+		_exit(ok ? 0 : 1);
+	}
+	close(go[0]);
+	close(done[1]);
+	g_assert_cmpint(read(done[0], &byte, 1), ==, 1);
+	g_assert_cmpint(byte, ==, 'y');
+	assert_ok(hb_mem_get_share_info(c.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 2);
+	assert_ok(hb_mem_get_consume_info(c.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 1);
+	close(go[1]);	/* the child exits without freeing: the kernel does */
+	assert_ok(hb_mem_wait_share_status(c.fd, 1, 5000));
+	assert_ok(hb_mem_wait_consume_status(c.fd, 0, 5000));
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(done[0]);
+	assert_ok(hb_mem_free_buf(c.fd));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -455,6 +516,8 @@ int main(int argc, char **argv)
 			test_graph_imports_planar_and_contiguous);
 	add_module_test("/import/group-import-takes-every-member",
 			test_group_import_takes_every_member);
+	add_module_test("/import/in-another-process-counts-here",
+			test_import_in_another_process_counts_here);
 	add_module_test("/import/with-paddr-wraps-a-physical-range",
 			test_import_with_paddr_wraps_a_physical_range);
 	add_module_test("/import/process-info-names-this-process",
