@@ -144,13 +144,53 @@ static int import_fd(int32_t id, struct hbmem_share **sh_out, int *fd_out)
 	return 0;
 }
 
+int _hbmem_mem_map(int fd, struct hbmem_share *sh, uint64_t fd_off,
+		   uint64_t len, uint64_t phys, struct hbmem_mem **out)
+{
+	uint64_t map_off = fd_off & ~(uint64_t)(hbmem_page_size - 1);
+	uint64_t map_len = hbmem_page_round(fd_off + len - map_off);
+	struct hbmem_mem *mem;
+	uint8_t *map;
+	int ret;
+
+	map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   (off_t)map_off);
+	if (map == MAP_FAILED) {
+		ret = -errno;
+		hbmem_err_log("fd %d: mmap for import failed: %s", fd,
+			      strerror(errno));
+		return ret;
+	}
+	mem = calloc(1, sizeof(*mem));
+	if (!mem) {
+		ret = -ENOMEM;
+		goto err_unmap;
+	}
+	mem->fd = fd;
+	mem->map = map;
+	mem->map_len = map_len;
+	mem->vaddr = map + (fd_off - map_off);
+	mem->size = len;
+	mem->phys = phys;
+	ret = _hbmem_registry_add(mem);
+	if (ret < 0)
+		goto err_free_mem;
+	_hbmem_share_attach(sh, mem);
+	*out = mem;
+	return 0;
+
+err_free_mem:
+	free(mem);
+err_unmap:
+	munmap(map, map_len);
+	return ret;
+}
+
 int _hbmem_import_unit(int32_t id, uint64_t phys, uint64_t len,
 		       struct hbmem_mem **out)
 {
 	struct hbmem_share *sh = NULL;
-	struct hbmem_mem *mem;
-	uint64_t off = 0, end = 0, map_off, map_len;
-	uint8_t *map;
+	uint64_t off = 0, end = 0;
 	int fd = -1, ret;
 
 	if (id <= 0 || len == 0)
@@ -165,41 +205,10 @@ int _hbmem_import_unit(int32_t id, uint64_t phys, uint64_t len,
 		ret = -EINVAL;
 	if (ret == 0 && (__builtin_add_overflow(off, len, &end) || end > sh->len))
 		ret = -EINVAL;
-	if (ret < 0)
-		goto err_close;
-	map_off = off & ~(uint64_t)(hbmem_page_size - 1);
-	map_len = hbmem_page_round(end - map_off);
-	map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		   (off_t)map_off);
-	if (map == MAP_FAILED) {
-		ret = -errno;
-		hbmem_err_log("fd %d: mmap for import failed: %s", fd,
-			      strerror(errno));
-		goto err_close;
-	}
-	mem = calloc(1, sizeof(*mem));
-	if (!mem) {
-		ret = -ENOMEM;
-		goto err_unmap;
-	}
-	mem->fd = fd;
-	mem->map = map;
-	mem->map_len = map_len;
-	mem->vaddr = map + (off - map_off);
-	mem->size = len;
-	mem->phys = sh->phys + off;
-	ret = _hbmem_registry_add(mem);
-	if (ret < 0)
-		goto err_free_mem;
-	_hbmem_share_attach(sh, mem);
-	*out = mem;
-	return 0;
-
-err_free_mem:
-	free(mem);
-err_unmap:
-	munmap(map, map_len);
-err_close:
+	if (ret == 0)
+		ret = _hbmem_mem_map(fd, sh, off, len, sh->phys + off, out);
+	if (ret == 0)
+		return 0;
 	close(fd);
 	if (!sh->holders)
 		_hbmem_share_drop(sh);	/* a foreign share we just made */

@@ -219,6 +219,13 @@ int _hbmem_mem_alloc(uint64_t len, int64_t flags, const char *label,
  */
 int _hbmem_import_unit(int32_t id, uint64_t phys, uint64_t len,
 		       struct hbmem_mem **out);
+/*
+ * Map [@fd_off, @fd_off + @len) of @fd as a new holder of @sh whose device
+ * address is @phys. On success @fd belongs to the new mem; on failure it is
+ * still the caller's. Caller holds hbmem_lock.
+ */
+int _hbmem_mem_map(int fd, struct hbmem_share *sh, uint64_t fd_off,
+		   uint64_t len, uint64_t phys, struct hbmem_mem **out);
 /* Unmap, close and detach @mem. Caller holds hbmem_lock. */
 void _hbmem_mem_release(struct hbmem_mem *mem);
 /* Free a whole object (and its group). Caller holds hbmem_lock. */

@@ -232,17 +232,14 @@ static int import_phys(uint64_t phys, uint64_t size, struct hbmem_mem **out)
 {
 	uint64_t map_phys = phys & ~(uint64_t)(hbmem_page_size - 1), end;
 	struct hbmem_share *sh = NULL;
-	struct hbmem_mem *mem;
-	uint64_t map_len;
-	uint8_t *map;
-	int32_t id = 0;
 	uint64_t len, hoff;
+	int32_t id = 0;
 	int fd, ret;
 
 	if (__builtin_add_overflow(phys, size, &end))
 		return -EINVAL;
-	map_len = hbmem_page_round(end - map_phys);
-	ret = hbmem_backend->share_import_phys(map_phys, map_len, &fd);
+	ret = hbmem_backend->share_import_phys(
+		map_phys, hbmem_page_round(end - map_phys), &fd);
 	if (ret < 0)
 		return ret == -EPERM ? ret : -EINVAL;
 	ret = hbmem_backend->share_info(fd, &id, &len, &hoff);
@@ -251,40 +248,14 @@ static int import_phys(uint64_t phys, uint64_t size, struct hbmem_mem **out)
 		if (!sh)
 			ret = _hbmem_share_foreign(fd, id, &sh);
 	}
-	if (ret < 0)
-		goto err_close;
-	map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED) {
-		ret = -errno;
-		goto err_drop;
-	}
-	mem = calloc(1, sizeof(*mem));
-	if (!mem) {
-		ret = -ENOMEM;
-		goto err_unmap;
-	}
-	mem->fd = fd;
-	mem->map = map;
-	mem->map_len = map_len;
-	mem->vaddr = map + (phys - map_phys);
-	mem->size = size;
-	mem->phys = phys;
-	ret = _hbmem_registry_add(mem);
-	if (ret < 0) {
-		free(mem);
-		goto err_unmap;
-	}
-	_hbmem_share_attach(sh, mem);
-	*out = mem;
-	return 0;
-
-err_unmap:
-	munmap(map, map_len);
-err_drop:
-	if (!sh->holders)
-		_hbmem_share_drop(sh);
-err_close:
+	/* the new handle covers just the pages of the range */
+	if (ret == 0)
+		ret = _hbmem_mem_map(fd, sh, phys - map_phys, size, phys, out);
+	if (ret == 0)
+		return 0;
 	close(fd);
+	if (sh && !sh->holders)
+		_hbmem_share_drop(sh);
 	return ret;
 }
 
