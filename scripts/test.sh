@@ -41,7 +41,7 @@ setup build-asan -Dwerror=true -Db_sanitize=address,undefined \
 	-Db_lundef=false -Dbench=false
 ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	run build-asan --suite lib --suite alloc --num-processes 2
+	run build-asan --suite lib --suite alloc --suite install --num-processes 2
 
 echo "== valgrind memcheck"
 run build-ci --setup valgrind --suite lib --num-processes 2

@@ -3,9 +3,10 @@
  * dma-heap backend: buffers from /dev/dma_heap/<name>.
  *
  * A heap node named exactly like the hbmem heap ("ion_cma", "carveout",
- * as the hbmem kernel driver registers them) serves that heap. Otherwise
- * the kernel's generic heaps do: "system" for cacheable requests,
- * "system-uncached" (where it exists) for the others, then any CMA heap.
+ * as the hbmem kernel driver registers them; "ion_uncache" for uncache)
+ * serves that heap. Otherwise the kernel's generic heaps do: "system" for
+ * cacheable requests, "system-uncached" (where it exists) for the others,
+ * then any CMA heap. With no node at all, the heap counts as full.
  * Heap nodes are opened once and kept, CLOEXEC.
  */
 #define _GNU_SOURCE
@@ -68,6 +69,12 @@ static int dmaheap_pick(const struct hbmem_heap *heap, bool cached)
 	fd = dmaheap_open(heap->node);
 	if (fd >= 0)
 		return fd;
+	/* the S600 name of the uncached heap */
+	if (!strcmp(heap->name, "uncache")) {
+		fd = dmaheap_open("ion_uncache");
+		if (fd >= 0)
+			return fd;
+	}
 	for (i = 0; i < n; i++) {
 		fd = dmaheap_open(order[i]);
 		if (fd >= 0)
@@ -117,7 +124,7 @@ static int dmaheap_alloc(const struct hbmem_heap *heap, uint64_t len,
 	(void)label; /* dma-bufs are named by their exporter */
 	heap_fd = dmaheap_pick(heap, cached);
 	if (heap_fd < 0)
-		return heap_fd;
+		return -ENOMEM;	/* no node serves this heap: it is full */
 	while (ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &data) < 0) {
 		if (errno != EINTR && errno != EAGAIN)
 			return -errno;
