@@ -40,6 +40,8 @@
 #include <string.h>
 
 #include "hbmem_internal.h"
+#include "hb_mem_alloc.h"
+#include "alloc/debug.h"
 #include "hb_mem_err.h"
 #include "tlsf.h"
 
@@ -598,6 +600,8 @@ static int pool_kill(struct hbmem_pool *p, bool force)
 	pool_unlock(p);
 	/* nobody reaches the arrays of a dead pool: free them unlocked */
 	_hbmem_tlsf_fini(&t);
+	/* a forced destroy: its live sub-allocations go with it */
+	_hbmem_dbg_forget_range(HBMEM_DBG_POOL, p->base, p->len);
 	table_remove(p);
 	p->obj->priv = NULL;
 	p->obj = NULL;
@@ -673,8 +677,9 @@ static int32_t closed_or(int32_t err)
 	return _hbmem_is_open() ? err : HB_MEM_ERR_MODULE_NOT_FOUND;
 }
 
-HBMEM_EXPORT int32_t hb_mem_pool_alloc_buf(int32_t fd, uint64_t size,
-					   hb_mem_common_buf_t *buf)
+/* hb_mem_pool_alloc_buf(), telling the debug hooks the caller's site. */
+static int32_t pool_alloc(int32_t fd, uint64_t size, hb_mem_common_buf_t *buf,
+			  const char *file, int line)
 {
 	struct hbmem_pool *p;
 	uint32_t b;
@@ -698,7 +703,21 @@ HBMEM_EXPORT int32_t hb_mem_pool_alloc_buf(int32_t fd, uint64_t size,
 	p->clients++;
 	sub_desc(p, b, size, buf);
 	pool_unlock(p);
+	_hbmem_dbg_on_alloc(HBMEM_DBG_POOL, buf->virt_addr, size, file, line);
 	return 0;
+}
+
+HBMEM_EXPORT int32_t hb_mem_pool_alloc_buf(int32_t fd, uint64_t size,
+					   hb_mem_common_buf_t *buf)
+{
+	return pool_alloc(fd, size, buf, NULL, 0);
+}
+
+HBMEM_EXPORT int32_t hb_mem_pool_alloc_buf_at(int32_t fd, uint64_t size,
+					      hb_mem_common_buf_t *buf,
+					      const char *file, int line)
+{
+	return pool_alloc(fd, size, buf, file, line);
 }
 
 HBMEM_EXPORT int32_t hb_mem_pool_free_buf(uint64_t virt_addr)
@@ -722,6 +741,7 @@ HBMEM_EXPORT int32_t hb_mem_pool_free_buf(uint64_t virt_addr)
 	pool_give(p, b, s);
 	p->clients--;
 	pool_unlock(p);
+	_hbmem_dbg_on_free(HBMEM_DBG_POOL, (const void *)(uintptr_t)virt_addr);
 	return 0;
 }
 

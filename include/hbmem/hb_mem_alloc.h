@@ -419,8 +419,9 @@ void *hb_mem_mheap_aligned_alloc_at(hb_mem_mheap_t *mheap, uint32_t attr,
  * recorded as "?" and the backtrace still says where.
  */
 /*
- * The core buffers with the caller's site, for the debug hooks' leak
- * report at the last hb_mem_module_close(). Frees need nothing extra.
+ * The core buffers and local-pool sub-allocations with the caller's site,
+ * for the debug hooks' leak report at the last hb_mem_module_close().
+ * Frees need nothing extra.
  */
 int32_t hb_mem_alloc_com_buf_at(uint64_t size, int64_t flags,
 				hb_mem_common_buf_t *buf, const char *file,
@@ -430,7 +431,13 @@ int32_t hb_mem_alloc_graph_buf_at(int32_t w, int32_t h, int32_t format,
 				  int32_t vstride, hb_mem_graphic_buf_t *buf,
 				  const char *file, int line);
 
+int32_t hb_mem_pool_alloc_buf_at(int32_t fd, uint64_t size,
+				 hb_mem_common_buf_t *buf, const char *file,
+				 int line);
+
 #if defined(HB_MEM_ALLOC_TRACE_SITES)
+#define hb_mem_pool_alloc_buf(fd, s, b) \
+	hb_mem_pool_alloc_buf_at(fd, s, b, __FILE__, __LINE__)
 #define hb_mem_alloc_com_buf(s, f, b) \
 	hb_mem_alloc_com_buf_at(s, f, b, __FILE__, __LINE__)
 #define hb_mem_alloc_graph_buf(w, h, fmt, f, s, vs, b) \

@@ -466,6 +466,31 @@ int _hbmem_dbg_on_free(enum hbmem_dbg_kind kind, const void *ptr)
 	return 0;
 }
 
+void _hbmem_dbg_forget_range(enum hbmem_dbg_kind kind, const void *start,
+			     size_t len)
+{
+	const uint8_t *lo = start, *hi = lo + len;
+	struct hbmem_dbg_rec **pp, *r;
+	unsigned i;
+
+	if (kind >= HBMEM_DBG_KINDS || !_hbmem_dbg_tracking(&core_owner[kind]))
+		return;
+	pthread_mutex_lock(&dbg_lock);
+	for (i = 0; i < DBG_BUCKETS; i++) {
+		pp = &buckets[i];
+		while ((r = *pp) != NULL) {
+			if (r->owner != &core_owner[kind] || r->ptr < lo ||
+			    r->ptr >= hi) {
+				pp = &r->hnext;
+				continue;
+			}
+			rec_unlink(pp);
+			free(r);
+		}
+	}
+	pthread_mutex_unlock(&dbg_lock);
+}
+
 /* ---- public API ------------------------------------------------------- */
 
 HBMEM_EXPORT int32_t hb_mem_alloc_debug_set(uint32_t options)

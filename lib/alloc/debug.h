@@ -122,4 +122,12 @@ int _hbmem_dbg_on_free(enum hbmem_dbg_kind kind, const void *ptr);
 void _hbmem_dbg_report(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
+/*
+ * Forget the records of core allocations of @kind inside [start, start +
+ * len): their memory went away with its owner (a pool destroyed while
+ * busy, at module close, after the leak report).
+ */
+void _hbmem_dbg_forget_range(enum hbmem_dbg_kind kind, const void *start,
+			     size_t len);
+
 #endif /* HBMEM_ALLOC_DEBUG_H */

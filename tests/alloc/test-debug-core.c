@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Debug hooks over the core buffers: a common or graphic buffer the
- * process never frees is reported at the last hb_mem_module_close() with
- * the file and line that allocated it; a freed one is not.
+ * Debug hooks over the core buffers: a common or graphic buffer or a local
+ * pool sub-allocation the process never frees is reported at the last
+ * hb_mem_module_close() with the file and line that allocated it; a freed
+ * one is not, and nothing stale is left once the close has freed it all.
  */
 #define HB_MEM_ALLOC_TRACE_SITES
 #include <glib.h>
@@ -22,10 +23,12 @@ static void capture(const char *line, void *data)
 
 static void test_leaked_core_buffers_are_reported_at_close(void)
 {
-	hb_mem_common_buf_t com, freed;
+	hb_mem_common_buf_t com, freed, sub, sub_freed;
 	hb_mem_graphic_buf_t graph;
-	char site_com[64], site_graph[64], site_freed[64];
-	int line_com, line_graph, line_freed;
+	hb_mem_pool_t pool;
+	char site_com[64], site_graph[64], site_freed[64], site_sub[64];
+	char site_sub_freed[64];
+	int line_com, line_graph, line_freed, line_sub, line_sub_freed;
 
 	report = g_string_new(NULL);
 	g_assert_cmpint(hb_mem_alloc_debug_set_report(capture, NULL), ==, 0);
@@ -39,8 +42,21 @@ static void test_leaked_core_buffers_are_reported_at_close(void)
 	line_freed = __LINE__ + 1;
 	g_assert_cmpint(hb_mem_alloc_com_buf(8192, 0, &freed), ==, 0);
 	g_assert_cmpint(hb_mem_free_buf(freed.fd), ==, 0);
+	/* a pool sub-allocation left live, and one freed */
+	g_assert_cmpint(hb_mem_pool_create(1 << 20, 0, &pool), ==, 0);
+	line_sub = __LINE__ + 1;
+	g_assert_cmpint(hb_mem_pool_alloc_buf(pool.fd, 100, &sub), ==, 0);
+	line_sub_freed = __LINE__ + 1;
+	g_assert_cmpint(hb_mem_pool_alloc_buf(pool.fd, 200, &sub_freed), ==, 0);
+	g_assert_cmpint(hb_mem_pool_free_buf((uint64_t)(uintptr_t)sub_freed.virt_addr),
+			==, 0);
 
 	g_assert_cmpint(hb_mem_module_close(), ==, 0);
+	g_snprintf(site_sub, sizeof(site_sub), "test-debug-core.c:%d", line_sub);
+	g_snprintf(site_sub_freed, sizeof(site_sub_freed), "test-debug-core.c:%d",
+		   line_sub_freed);
+	g_assert_nonnull(strstr(report->str, site_sub));
+	g_assert_null(strstr(report->str, site_sub_freed));
 	g_snprintf(site_com, sizeof(site_com), "test-debug-core.c:%d", line_com);
 	g_snprintf(site_graph, sizeof(site_graph), "test-debug-core.c:%d",
 		   line_graph);
