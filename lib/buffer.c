@@ -18,6 +18,26 @@
 /* Group ids, like share ids, come round cyclically. */
 static int32_t next_group_id = 1;
 
+struct backend_alloc {
+	uint64_t len;
+	bool cached;
+	const char *label;
+	int fd;
+};
+
+static int backend_alloc_on(struct hbmem_heap *heap, void *arg)
+{
+	struct backend_alloc *a = arg;
+	int ret = hbmem_backend->alloc(heap, a->len, a->cached, a->label,
+				       &a->fd);
+
+	if (ret < 0)
+		hbmem_debug("%s: %s allocation of %llu bytes failed: %s",
+			    heap->name, hbmem_backend->name,
+			    (unsigned long long)a->len, strerror(-ret));
+	return ret == -ENOSPC || ret == -EFBIG ? -ENOMEM : ret;
+}
+
 /*
  * Get @len bytes from the first heap of @flags' chain that has room, both
  * in our accounting and in the backend (a kernel heap can be full because
@@ -26,29 +46,16 @@ static int32_t next_group_id = 1;
 static int mem_backend_alloc(uint64_t len, int64_t flags, const char *label,
 			     struct hbmem_heap **heap_out, int *fd)
 {
-	struct hbmem_heap *chain[8];
-	int i, n, ret = -ENOMEM;
+	struct backend_alloc a = {
+		.len = len,
+		.cached = (flags & HB_MEM_USAGE_CACHED) != 0,
+		.label = label,
+		.fd = -1,
+	};
+	int ret = _hbmem_heap_alloc(flags, len, backend_alloc_on, &a, heap_out);
 
-	n = _hbmem_heap_chain(flags, chain, 8);
-	for (i = 0; i < n; i++) {
-		if (_hbmem_heap_take(chain[i], len) < 0)
-			continue;
-		ret = hbmem_backend->alloc(chain[i], len,
-					   (flags & HB_MEM_USAGE_CACHED) != 0,
-					   label, fd);
-		if (ret == 0) {
-			*heap_out = chain[i];
-			return 0;
-		}
-		_hbmem_heap_unreserve(chain[i], len);
-		hbmem_debug("%s: %s allocation of %llu bytes failed: %s",
-			    chain[i]->name, hbmem_backend->name,
-			    (unsigned long long)len, strerror(-ret));
-		if (ret == -ENOSPC || ret == -EFBIG)
-			ret = -ENOMEM;
-		if (ret != -ENOMEM)
-			return ret;
-	}
+	if (ret == 0)
+		*fd = a.fd;
 	return ret;
 }
 

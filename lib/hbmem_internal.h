@@ -70,20 +70,24 @@ struct hbmem_heap {
 	char node[HB_MEM_HEAP_NAME_MAX];	/* the backend's name for it */
 	int64_t flag;		/* PRIV_HEAP_* value that selects it */
 	uint64_t capacity;	/* 0: the heap is absent */
-	uint64_t used;
 	uint32_t attrs;
-	uint32_t buffers;
 };
 
 int _hbmem_heaps_init(void);
+void _hbmem_heaps_fini(void);
 /*
- * The heaps a request with @flags may use, preferred first, in the vendor's
- * fallback order (absent heaps left out). Returns how many.
+ * Charge @len bytes (page-rounded) to the heap a request with @flags picks,
+ * or the next in its fallback chain with room, where @alloc(heap, @ctx)
+ * also succeeds (-ENOMEM from it: try the next heap). -ENOMEM when no heap
+ * can hold it.
  */
-int _hbmem_heap_chain(int64_t flags, struct hbmem_heap **out, int max);
-/* Charge @len bytes (page-rounded) to @heap; -ENOMEM if it has no room. */
-int _hbmem_heap_take(struct hbmem_heap *heap, uint64_t len);
+int _hbmem_heap_alloc(int64_t flags, uint64_t len,
+		      int (*alloc)(struct hbmem_heap *heap, void *ctx),
+		      void *ctx, struct hbmem_heap **out);
 void _hbmem_heap_unreserve(struct hbmem_heap *heap, uint64_t len);
+/* Bytes charged to @heap and its live buffers. */
+void _hbmem_heap_usage(const struct hbmem_heap *heap, uint64_t *used,
+		       uint32_t *buffers);
 struct hbmem_heap *_hbmem_heap_for_flags(int64_t flags);
 int _hbmem_heap_count(void);
 struct hbmem_heap *_hbmem_heap_at(int index);

@@ -19,7 +19,14 @@
  *
  * Capacities are enforced on every backend, so an application meets on a
  * PC the out-of-memory it would meet on a board. Each buffer is charged
- * its page-rounded size. Configuration, later entries winning:
+ * its page-rounded size.
+ *
+ * The mechanism is the heaps-by-attribute multi-heap of the allocator
+ * family (lib/alloc/mheap.c): each heap is a capacity region whose
+ * attribute is its index, and the fallback orders above are its chains.
+ * A region with room is taken only once the backend has served the
+ * request from it too (a kernel heap can be full of other processes'
+ * buffers while our accounting says there is room). Configuration, later entries winning:
  * the defaults below, the config file ($HBMEM_CONFIG, else
  * /etc/hbmem.conf: "name = size" lines, '#' comments), then $HBMEM_HEAPS
  * ("ion_cma=512M,carveout=256M"). A size of 0 removes a heap.
@@ -32,6 +39,7 @@
 #include <string.h>
 
 #include "hbmem_internal.h"
+#include "alloc/alloc.h"
 
 #define MiB (1024ull * 1024ull)
 
@@ -61,6 +69,10 @@ static const struct hbmem_heap heap_defaults[HEAP_COUNT] = {
 };
 
 static struct hbmem_heap heaps[HEAP_COUNT];
+/* The heaps as capacity regions (attribute = index); -1: absent. */
+static hb_mem_mheap_t *vendor_mh;
+static int region_of[HEAP_COUNT];
+static int heap_of_region[HEAP_COUNT];
 
 /* Fallback chains, preferred heap first; -1 ends a chain. */
 static const int heap_chain[HEAP_COUNT][4] = {
@@ -188,6 +200,45 @@ static int heaps_from_env(const char *spec)
 	return ret;
 }
 
+/* The configured heaps as capacity regions and fallback chains. */
+static int heaps_build_mheap(void)
+{
+	uint32_t chain[HEAP_COUNT];
+	int i, j, n, ret;
+
+	if (vendor_mh)
+		hb_mem_mheap_destroy(vendor_mh);
+	vendor_mh = NULL;
+	if (hb_mem_mheap_create(HB_MEM_MHEAP_FIRST, &vendor_mh) < 0)
+		return -ENOMEM;
+	for (i = 0; i < HEAP_COUNT; i++) {
+		region_of[i] = -1;
+		if (!heaps[i].capacity)
+			continue;
+		ret = _hbmem_mheap_add_capacity(vendor_mh, heaps[i].name,
+						(uint32_t)i, heaps[i].capacity,
+						&region_of[i]);
+		if (ret < 0)
+			return ret;
+		heap_of_region[region_of[i]] = i;
+	}
+	for (i = 0; i < HEAP_COUNT; i++) {
+		for (n = 0, j = 1; heap_chain[i][j] >= 0; j++)
+			chain[n++] = (uint32_t)heap_chain[i][j];
+		if (hb_mem_mheap_set_fallback(vendor_mh, (uint32_t)i, chain,
+					      n) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+void _hbmem_heaps_fini(void)
+{
+	if (vendor_mh)
+		hb_mem_mheap_destroy(vendor_mh);
+	vendor_mh = NULL;
+}
+
 int _hbmem_heaps_init(void)
 {
 	const char *cfg = getenv("HBMEM_CONFIG");
@@ -214,6 +265,8 @@ int _hbmem_heaps_init(void)
 			      cfg && *cfg);
 	if (ret == 0 && spec && *spec)
 		ret = heaps_from_env(spec);
+	if (ret == 0)
+		ret = heaps_build_mheap();
 	return ret;
 }
 
@@ -238,33 +291,62 @@ struct hbmem_heap *_hbmem_heap_for_flags(int64_t flags)
 	return &heaps[heap_index_for_flags(flags)];
 }
 
-int _hbmem_heap_chain(int64_t flags, struct hbmem_heap **out, int max)
-{
-	const int *chain = heap_chain[heap_index_for_flags(flags)];
-	int i, n = 0;
+struct heap_try {
+	int (*alloc)(struct hbmem_heap *heap, void *ctx);
+	void *ctx;
+	struct hbmem_heap *heap;
+};
 
-	for (i = 0; chain[i] >= 0 && n < max; i++)
-		if (heaps[chain[i]].capacity)
-			out[n++] = &heaps[chain[i]];
-	return n;
+static int heap_try(int region, void *arg)
+{
+	struct heap_try *t = arg;
+
+	t->heap = &heaps[heap_of_region[region]];
+	return t->alloc(t->heap, t->ctx);
 }
 
-int _hbmem_heap_take(struct hbmem_heap *h, uint64_t len)
+int _hbmem_heap_alloc(int64_t flags, uint64_t len,
+		      int (*alloc)(struct hbmem_heap *heap, void *ctx),
+		      void *ctx, struct hbmem_heap **out)
 {
+	struct heap_try t = { .alloc = alloc, .ctx = ctx };
 	uint64_t need = hbmem_page_round(len);
+	int id, ret;
 
-	if (need < len || h->used > h->capacity ||
-	    h->capacity - h->used < need)
+	if (need < len)
 		return -ENOMEM;
-	h->used += need;
-	h->buffers++;
-	return 0;
+	ret = _hbmem_mheap_reserve_try(vendor_mh,
+				       (uint32_t)heap_index_for_flags(flags),
+				       need, heap_try, &t, &id);
+	if (ret == -ENOENT)
+		ret = -ENOMEM;	/* no heap at all: as full as can be */
+	if (ret == 0)
+		*out = t.heap;
+	else
+		hbmem_debug("no heap can hold %llu bytes (flags 0x%llx)",
+			    (unsigned long long)need,
+			    (unsigned long long)flags);
+	return ret;
 }
 
 void _hbmem_heap_unreserve(struct hbmem_heap *heap, uint64_t len)
 {
-	heap->used -= hbmem_page_round(len);
-	heap->buffers--;
+	_hbmem_mheap_unreserve(vendor_mh, region_of[heap - heaps],
+			       hbmem_page_round(len));
+}
+
+void _hbmem_heap_usage(const struct hbmem_heap *heap, uint64_t *used,
+		       uint32_t *buffers)
+{
+	hb_mem_mheap_region_info_t info;
+	int region = region_of[heap - heaps];
+
+	*used = 0;
+	*buffers = 0;
+	if (region < 0 || hb_mem_mheap_region_info(vendor_mh, region, &info))
+		return;
+	*used = info.used;
+	*buffers = (uint32_t)info.allocs;
 }
 
 int _hbmem_heap_count(void)

@@ -92,6 +92,7 @@ static int module_init_locked(void)
 		return ret;
 	ret = _hbmem_heaps_init();
 	if (ret < 0) {
+		_hbmem_heaps_fini();
 		if (hbmem_backend->shutdown)
 			hbmem_backend->shutdown();
 		return ret;
@@ -162,6 +163,7 @@ HBMEM_EXPORT int32_t hb_mem_module_close(void)
 		_hbmem_obj_free(obj);
 	_hbmem_registry_reset();
 	_hbmem_shares_reset();
+	_hbmem_heaps_fini();
 	if (hbmem_backend->shutdown)
 		hbmem_backend->shutdown();
 	/* waiters wake, find the module closed and return */
@@ -219,10 +221,9 @@ HBMEM_EXPORT int32_t hb_mem_get_heap_info(int32_t index,
 		snprintf(info->name, sizeof(info->name), "%s", h->name);
 		info->flag = h->flag;
 		info->capacity = h->capacity;
-		info->used = h->used;
-		info->largest_free = h->capacity - h->used;
+		_hbmem_heap_usage(h, &info->used, &info->buffers);
+		info->largest_free = h->capacity - info->used;
 		info->attrs = h->attrs;
-		info->buffers = h->buffers;
 	}
 	_hbmem_leave();
 	return _hbmem_err(ret);

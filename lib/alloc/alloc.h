@@ -130,6 +130,15 @@ int _hbmem_mheap_add_capacity(struct hb_mem_mheap *mh, const char *name,
 			      uint32_t attr, uint64_t capacity, int *id);
 int _hbmem_mheap_reserve(struct hb_mem_mheap *mh, uint32_t attr, uint64_t len,
 			 int *id);
+/*
+ * The same, asking @try_fn(region id, @ctx) before charging a region with
+ * room: -ENOMEM from it means "that one is full after all, go on along the
+ * chain", another error ends the search with it. Called with the
+ * multi-heap's lock held.
+ */
+int _hbmem_mheap_reserve_try(struct hb_mem_mheap *mh, uint32_t attr,
+			     uint64_t len, int (*try_fn)(int id, void *ctx),
+			     void *ctx, int *id);
 void _hbmem_mheap_unreserve(struct hb_mem_mheap *mh, int id, uint64_t len);
 
 #endif /* HBMEM_ALLOC_H */

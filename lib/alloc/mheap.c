@@ -219,8 +219,9 @@ int _hbmem_mheap_add_capacity(struct hb_mem_mheap *mh, const char *name,
 	return 0;
 }
 
-int _hbmem_mheap_reserve(struct hb_mem_mheap *mh, uint32_t attr, uint64_t len,
-			 int *id)
+int _hbmem_mheap_reserve_try(struct hb_mem_mheap *mh, uint32_t attr,
+			     uint64_t len, int (*try_fn)(int id, void *ctx),
+			     void *ctx, int *id)
 {
 	struct mh_region *cand[HB_MEM_MHEAP_MAX_REGIONS];
 	int step, i, n, ret = -ENOENT;
@@ -235,6 +236,7 @@ int _hbmem_mheap_reserve(struct hb_mem_mheap *mh, uint32_t attr, uint64_t len,
 		n = candidates(mh, a, len, cand);
 		for (i = 0; i < n; i++) {
 			struct mh_region *r = cand[i];
+			int tried;
 
 			if (!r->capacity_only)
 				continue;
@@ -242,17 +244,32 @@ int _hbmem_mheap_reserve(struct hb_mem_mheap *mh, uint32_t attr, uint64_t len,
 			if (r->capacity - r->charged < len ||
 			    r->charged > r->capacity)
 				continue;
+			/* what the capacity stands for may be full too */
+			tried = try_fn ? try_fn(r->id, ctx) : 0;
+			if (tried == -ENOMEM)
+				continue;
+			if (tried < 0) {
+				ret = tried;
+				goto out;
+			}
 			r->charged += len;
 			r->charges++;
 			if (step >= 0)
 				r->fallback_allocs++;
 			*id = r->id;
-			pthread_rwlock_unlock(&mh->lock);
-			return 0;
+			ret = 0;
+			goto out;
 		}
 	}
+out:
 	pthread_rwlock_unlock(&mh->lock);
 	return ret;
+}
+
+int _hbmem_mheap_reserve(struct hb_mem_mheap *mh, uint32_t attr, uint64_t len,
+			 int *id)
+{
+	return _hbmem_mheap_reserve_try(mh, attr, len, NULL, NULL, id);
 }
 
 void _hbmem_mheap_unreserve(struct hb_mem_mheap *mh, int id, uint64_t len)

@@ -406,6 +406,69 @@ static void test_mheap_expresses_vendor_heaps_as_capacity_regions(
 	assert_ok(hb_mem_mheap_destroy(mh));
 }
 
+/* A backend that is full in the first @full regions it is asked about. */
+struct full_backend {
+	int full;
+	int asked;
+	int last;
+};
+
+static int full_backend_try(int id, void *ctx)
+{
+	struct full_backend *b = ctx;
+
+	b->last = id;
+	return b->asked++ < b->full ? -ENOMEM : 0;
+}
+
+static int failing_backend_try(int id, void *ctx)
+{
+	(void)id;
+	(void)ctx;
+	return -EIO;
+}
+
+static void test_mheap_capacity_follows_chain_when_backend_is_full(
+	int *f, gconstpointer d)
+{
+	static const uint32_t carve_chain[] = { CMA_RESERVED, ION_CMA };
+	hb_mem_mheap_t *mh = mheap_new(HB_MEM_MHEAP_FIRST);
+	struct full_backend b = { .full = 1 };
+	int id, ion, carve, cmar;
+	const uint64_t M = 1 << 20;
+
+	g_assert_cmpint(_hbmem_mheap_add_capacity(mh, "ion_cma", ION_CMA, 8 * M,
+						  &ion), ==, 0);
+	g_assert_cmpint(_hbmem_mheap_add_capacity(mh, "carveout", CARVEOUT,
+						  8 * M, &carve), ==, 0);
+	g_assert_cmpint(_hbmem_mheap_add_capacity(mh, "cma_reserved",
+						  CMA_RESERVED, 8 * M, &cmar),
+			==, 0);
+	assert_ok(hb_mem_mheap_set_fallback(mh, CARVEOUT, carve_chain, 2));
+	/* carveout has room but its backend is full: cma_reserved serves */
+	g_assert_cmpint(_hbmem_mheap_reserve_try(mh, CARVEOUT, M,
+						 full_backend_try, &b, &id),
+			==, 0);
+	g_assert_cmpint(id, ==, cmar);
+	g_assert_cmpint(b.asked, ==, 2);
+	g_assert_cmpuint(info_of(mh, carve).used, ==, 0);
+	g_assert_cmpuint(info_of(mh, cmar).used, ==, M);
+	/* every backend full: ENOMEM, and nothing charged */
+	b.asked = 0;
+	b.full = 3;
+	g_assert_cmpint(_hbmem_mheap_reserve_try(mh, CARVEOUT, M,
+						 full_backend_try, &b, &id),
+			==, -ENOMEM);
+	g_assert_cmpuint(info_of(mh, ion).used, ==, 0);
+	g_assert_cmpuint(info_of(mh, cmar).used, ==, M);
+	/* another failure ends the search with it */
+	g_assert_cmpint(_hbmem_mheap_reserve_try(mh, CARVEOUT, M,
+						 failing_backend_try, NULL, &id),
+			==, -EIO);
+	g_assert_cmpuint(info_of(mh, carve).used, ==, 0);
+	assert_ok(hb_mem_mheap_destroy(mh));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -435,5 +498,7 @@ int main(int argc, char **argv)
 		 test_mheap_four_threads_keep_largest_free_block);
 	add_test("/mheap/vendor-heaps/expressed-as-capacity-regions",
 		 test_mheap_expresses_vendor_heaps_as_capacity_regions);
+	add_test("/mheap/vendor-heaps/chain-goes-on-when-backend-is-full",
+		 test_mheap_capacity_follows_chain_when_backend_is_full);
 	return g_test_run();
 }
