@@ -21,16 +21,25 @@
  * on the board) and the QUEUE ring (the FIFO the consumer takes from). A
  * cancelled take goes back to the head of its ring: cancel undoes the take.
  *
- * Locking: one mutex per queue guards all of it; producers wait on
- * can_take, consumers on can_request, and a signal is only sent when the
- * count of waiters says someone sleeps. A waiter first watches the ring it
- * needs without the lock for up to QUEUE_SPIN_NS (a producer and consumer
- * on two CPUs then never sleep), then sleeps. Items are copied under the
- * mutex: they are usually small, and copying outside would race with a
- * cancel from the wrong thread.
+ * Locking: one spinlock per queue (a word taken with an atomic exchange
+ * and released with a plain store, spinning a little and then yielding the
+ * CPU when it is held, as the pool's) guards all of it: an uncontended call
+ * costs one atomic instruction. Nothing sleeps holding it. Producers wait
+ * on the futex word take_seq, consumers on request_seq (in place of
+ * condition variables): a waiter reads the word under the lock, counts
+ * itself in producers_waiting or consumers_waiting, drops the lock and
+ * sleeps with FUTEX_WAIT for as long as the word is unchanged, with a
+ * relative timeout recomputed from its CLOCK_MONOTONIC deadline. A signal
+ * bumps the word under the lock and wakes one sleeper, and is only sent
+ * when the count of waiters says someone sleeps, so the uncontended path
+ * makes no system call. A waiter first watches the ring it needs without
+ * the lock for up to QUEUE_SPIN_NS (a producer and consumer on two CPUs
+ * then never sleep), then sleeps. Items are copied under the lock: they
+ * are usually small, and copying outside would race with a cancel from
+ * the wrong thread.
  *
- * Lookup without a global lock: a queue's header (mutex, condition
- * variables, state) lives in a chunk that is never freed, and the unique id
+ * Lookup without a global lock: a queue's header (lock, futex words,
+ * state) lives in a chunk that is never freed, and the unique id
  * names the header's index plus a sequence number that is never reused.
  * A call finds the header from the id with two loads, locks it and checks
  * the id is still the header's: a stale id simply does not match. The slots
@@ -40,10 +49,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,7 +80,7 @@ enum slot_state {
 
 /*
  * A ring of slot numbers with room for every slot. @len is written under
- * the queue's mutex but read without it by a waiter watching for work, so
+ * the queue's lock but read without it by a waiter watching for work, so
  * its stores are atomic.
  */
 struct slot_ring {
@@ -79,12 +91,15 @@ struct slot_ring {
 
 struct hbmem_queue {
 	/* first cache line: what every call touches */
-	pthread_mutex_t lock;
-	uint64_t id;			/* 0: no live queue */
+	uint32_t lock;			/* spinlock: 0 free, 1 held */
 	uint32_t count;
+	uint64_t id;			/* 0: no live queue */
 	uint32_t item_size;
 	uint32_t producers_waiting;
 	uint32_t consumers_waiting;
+	/* futex words, bumped under the lock when a waiter is to wake */
+	uint32_t take_seq;		/* producers: a slot to dequeue */
+	uint32_t request_seq;		/* consumers: a QUEUE slot */
 	/* second: the state of the slots */
 	struct slot_ring free;
 	struct slot_ring queued;
@@ -94,9 +109,7 @@ struct hbmem_queue {
 	uint32_t flags;
 	bool zombie;		/* destroyed; back to the free list when
 				 * the last waiter leaves */
-	/* then what only waits, create and destroy need */
-	pthread_cond_t can_take;	/* producers: a slot to dequeue */
-	pthread_cond_t can_request;	/* consumers: a QUEUE slot */
+	/* then what only create and destroy need */
 	void *storage;		/* rings, states and items, one allocation */
 	uint32_t index;
 	struct hbmem_queue *next_free;
@@ -162,6 +175,93 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* ---- the lock and the futex words ------------------------------------ */
+
+/* Spin a little, then give the CPU away: the holder may be preempted. */
+static void spin_wait(unsigned int *spins)
+{
+	if (++*spins < 100) {
+		cpu_relax();
+	} else {
+		*spins = 0;
+		sched_yield();
+	}
+}
+
+static __attribute__((noinline)) void lock_slow(struct hbmem_queue *q)
+{
+	unsigned int spins = 0;
+
+	do {
+		while (__atomic_load_n(&q->lock, __ATOMIC_RELAXED))
+			spin_wait(&spins);
+	} while (__atomic_exchange_n(&q->lock, 1, __ATOMIC_ACQUIRE));
+}
+
+static inline void lock_take(struct hbmem_queue *q)
+{
+	if (__builtin_expect(__atomic_exchange_n(&q->lock, 1,
+						 __ATOMIC_ACQUIRE), 0))
+		lock_slow(q);
+}
+
+static inline void lock_drop(struct hbmem_queue *q)
+{
+	__atomic_store_n(&q->lock, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * Sleep while *@word is @seen, for at most @rel (NULL: no limit). Returns
+ * -ETIMEDOUT when the time ran out; any other return (woken, the word
+ * changed, a signal) means "look again".
+ */
+static int futex_wait(uint32_t *word, uint32_t seen,
+		      const struct timespec *rel)
+{
+	int saved = errno, ret = 0;	/* the caller's errno is left as it was */
+
+	if (syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, rel, NULL, 0) <
+		    0 &&
+	    errno == ETIMEDOUT)
+		ret = -ETIMEDOUT;
+	errno = saved;
+	return ret;
+}
+
+/* Wake @n sleepers on @word (bumped under the lock first). */
+static void futex_wake(uint32_t *word, int n)
+{
+	int saved = errno;
+
+	__atomic_store_n(word, *word + 1, __ATOMIC_RELAXED);
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+	errno = saved;
+}
+
+/* Copy one item: a constant size for the usual small ones. */
+static inline void item_copy(void *dst, const void *src, uint32_t size)
+{
+	switch (size) {
+	case 8:
+		memcpy(dst, src, 8);
+		break;
+	case 16:
+		memcpy(dst, src, 16);
+		break;
+	case 32:
+		memcpy(dst, src, 32);
+		break;
+	case 48:
+		memcpy(dst, src, 48);
+		break;
+	case 64:
+		memcpy(dst, src, 64);
+		break;
+	default:
+		memcpy(dst, src, size);
+	}
+}
+
 /* ---- ids and headers ------------------------------------------------- */
 
 /*
@@ -194,22 +294,12 @@ static struct hbmem_queue *header_at(uint32_t index)
 
 static int chunk_new(struct hbmem_queue **out)
 {
-	pthread_condattr_t attr;
 	struct hbmem_queue *chunk;
-	int i;
 
 	chunk = aligned_alloc(64, sizeof(*chunk) * QUEUE_CHUNK);
 	if (!chunk)
 		return -ENOMEM;
-	memset(chunk, 0, sizeof(*chunk) * QUEUE_CHUNK);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	for (i = 0; i < QUEUE_CHUNK; i++) {
-		pthread_mutex_init(&chunk[i].lock, NULL);
-		pthread_cond_init(&chunk[i].can_take, &attr);
-		pthread_cond_init(&chunk[i].can_request, &attr);
-	}
-	pthread_condattr_destroy(&attr);
+	memset(chunk, 0, sizeof(*chunk) * QUEUE_CHUNK);	/* locks free */
 	*out = chunk;
 	return 0;
 }
@@ -257,7 +347,8 @@ static void header_put(struct hbmem_queue *q)
 }
 
 /* Lock the live queue named @id: 0, or -ENOENT. */
-static int queue_lock(uint64_t id, struct hbmem_queue **out)
+static inline __attribute__((always_inline)) int
+queue_lock(uint64_t id, struct hbmem_queue **out)
 {
 	uint64_t bits = id ^ __atomic_load_n(&id_key, __ATOMIC_RELAXED);
 	struct hbmem_queue *q;
@@ -267,9 +358,9 @@ static int queue_lock(uint64_t id, struct hbmem_queue **out)
 	q = header_at((uint32_t)(bits & (QUEUE_MAX - 1)));
 	if (!q)
 		return -ENOENT;
-	pthread_mutex_lock(&q->lock);
-	if (q->id != id) {
-		pthread_mutex_unlock(&q->lock);
+	lock_take(q);
+	if (__builtin_expect(q->id != id, 0)) {
+		lock_drop(q);
 		return -ENOENT;
 	}
 	*out = q;
@@ -280,15 +371,16 @@ static int queue_lock(uint64_t id, struct hbmem_queue **out)
  * Unlock @q; the thread that finds a destroyed queue's header with no
  * waiter left puts it back on the free list.
  */
-static void queue_unlock(struct hbmem_queue *q)
+static inline __attribute__((always_inline)) void
+queue_unlock(struct hbmem_queue *q)
 {
 	bool recycle = q->zombie && q->producers_waiting == 0 &&
 		       q->consumers_waiting == 0;
 
-	if (recycle)
+	if (__builtin_expect(recycle, 0))
 		q->zombie = false;
-	pthread_mutex_unlock(&q->lock);
-	if (recycle)
+	lock_drop(q);
+	if (__builtin_expect(recycle, 0))
 		header_put(q);
 }
 
@@ -324,15 +416,17 @@ static void queue_spin(const uint32_t *a, const uint32_t *b)
 /*
  * Wait for work on @q (locked, id @id) within @w, watching the ring
  * lengths @a and @b: first a short spin without the lock, then a sleep on
- * @cond counted in @waiting. 0 when the caller should look again, -EAGAIN
+ * the futex word @seq counted in @waiting. 0 when the caller should look again, -EAGAIN
  * when told not to wait, -ETIMEDOUT once the time is up, -EIDRM when the
  * queue went away meanwhile.
  */
 static int queue_wait(struct hbmem_queue *q, uint64_t id,
-		      pthread_cond_t *cond, uint32_t *waiting,
+		      uint32_t *seq, uint32_t *waiting,
 		      const uint32_t *a, const uint32_t *b,
 		      struct queue_wait *w)
 {
+	uint32_t seen;
+
 	if (w->timeout == 0)
 		return -EAGAIN;
 	if (w->expired)
@@ -344,18 +438,38 @@ static int queue_wait(struct hbmem_queue *q, uint64_t id,
 	if (!w->spun && spin_allowed) {
 		/* headers are never freed: watching one is always safe */
 		w->spun = true;
-		pthread_mutex_unlock(&q->lock);
+		lock_drop(q);
 		queue_spin(a, b);
-		pthread_mutex_lock(&q->lock);
+		lock_take(q);
 		return q->id == id ? 0 : -EIDRM;
 	}
-	(*waiting)++;
-	if (w->timeout < 0) {
-		pthread_cond_wait(cond, &q->lock);
-	} else if (pthread_cond_timedwait(cond, &q->lock, &w->deadline) ==
-		   ETIMEDOUT) {
-		w->expired = true;
+	if (w->timeout > 0) {
+		struct timespec now, rel;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		rel.tv_sec = w->deadline.tv_sec - now.tv_sec;
+		rel.tv_nsec = w->deadline.tv_nsec - now.tv_nsec;
+		if (rel.tv_nsec < 0) {
+			rel.tv_sec--;
+			rel.tv_nsec += 1000000000L;
+		}
+		if (rel.tv_sec < 0) {
+			/* look once more, as after a timed-out wait */
+			w->expired = true;
+			return 0;
+		}
+		seen = __atomic_load_n(seq, __ATOMIC_RELAXED);
+		(*waiting)++;
+		lock_drop(q);
+		if (futex_wait(seq, seen, &rel) == -ETIMEDOUT)
+			w->expired = true;
+	} else {
+		seen = __atomic_load_n(seq, __ATOMIC_RELAXED);
+		(*waiting)++;
+		lock_drop(q);
+		futex_wait(seq, seen, NULL);
 	}
+	lock_take(q);
 	(*waiting)--;
 	return q->id == id ? 0 : -EIDRM;
 }
@@ -372,9 +486,9 @@ static void queue_destroy_locked(struct hbmem_queue *q)
 	q->free.slot = NULL;
 	q->queued.slot = NULL;
 	if (q->producers_waiting)
-		pthread_cond_broadcast(&q->can_take);
+		futex_wake(&q->take_seq, INT_MAX);
 	if (q->consumers_waiting)
-		pthread_cond_broadcast(&q->can_request);
+		futex_wake(&q->request_seq, INT_MAX);
 }
 
 /* ---- the API --------------------------------------------------------- */
@@ -437,7 +551,7 @@ static int queue_create(hb_mem_buf_queue_t *queue, uint32_t flags)
 		return ret;
 	}
 
-	pthread_mutex_lock(&q->lock);
+	lock_take(q);
 	q->storage = p;
 	q->free.slot = (uint32_t *)p;
 	q->queued.slot = q->free.slot + queue->count;
@@ -454,7 +568,7 @@ static int queue_create(hb_mem_buf_queue_t *queue, uint32_t flags)
 		q->free.slot[i] = i;	/* states are SLOT_FREE (0) */
 	q->drops = 0;
 	q->id = id;
-	pthread_mutex_unlock(&q->lock);
+	lock_drop(q);
 	queue->unique_id = id;
 	return 0;
 }
@@ -515,7 +629,7 @@ HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
 			q->drops++;
 			break;
 		}
-		ret = queue_wait(q, id, &q->can_take, &q->producers_waiting,
+		ret = queue_wait(q, id, &q->take_seq, &q->producers_waiting,
 				 &q->free.len,
 				 q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE ?
 					 &q->queued.len : NULL,
@@ -525,7 +639,7 @@ HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
 	}
 	q->state[s] = SLOT_DEQUEUE;
 	if (buf)
-		memcpy(buf, queue_item(q, s), q->item_size);
+		item_copy(buf, queue_item(q, s), q->item_size);
 	*slot = (int32_t)s;
 out:
 	queue_unlock(q);
@@ -550,14 +664,14 @@ HBMEM_EXPORT int32_t hb_mem_queue_buf(hb_mem_buf_queue_t *queue,
 	} else if (q->state[slot] != SLOT_DEQUEUE) {
 		ret = -EBADSLT;
 	} else {
-		memcpy(queue_item(q, (uint32_t)slot), buf, q->item_size);
+		item_copy(queue_item(q, (uint32_t)slot), buf, q->item_size);
 		q->state[slot] = SLOT_QUEUE;
 		ring_push_tail(&q->queued, q->count, (uint32_t)slot);
 		if (q->consumers_waiting)
-			pthread_cond_signal(&q->can_request);
+			futex_wake(&q->request_seq, 1);
 		if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE &&
 		    q->producers_waiting)
-			pthread_cond_signal(&q->can_take);
+			futex_wake(&q->take_seq, 1);
 	}
 	queue_unlock(q);
 	return queue_err(ret);
@@ -582,7 +696,7 @@ HBMEM_EXPORT int32_t hb_mem_request_buf(hb_mem_buf_queue_t *queue,
 	if (ret < 0)
 		return queue_err(ret);
 	while (q->queued.len == 0) {
-		ret = queue_wait(q, id, &q->can_request,
+		ret = queue_wait(q, id, &q->request_seq,
 				 &q->consumers_waiting, &q->queued.len, NULL,
 				 &w);
 		if (ret < 0)
@@ -591,7 +705,7 @@ HBMEM_EXPORT int32_t hb_mem_request_buf(hb_mem_buf_queue_t *queue,
 	s = ring_pop_head(&q->queued, q->count);
 	q->state[s] = SLOT_REQUEST;
 	if (buf)
-		memcpy(buf, queue_item(q, s), q->item_size);
+		item_copy(buf, queue_item(q, s), q->item_size);
 	*slot = (int32_t)s;
 out:
 	queue_unlock(q);
@@ -619,7 +733,7 @@ HBMEM_EXPORT int32_t hb_mem_release_buf(hb_mem_buf_queue_t *queue,
 		q->state[slot] = SLOT_FREE;
 		ring_push_tail(&q->free, q->count, (uint32_t)slot);
 		if (q->producers_waiting)
-			pthread_cond_signal(&q->can_take);
+			futex_wake(&q->take_seq, 1);
 	}
 	queue_unlock(q);
 	return queue_err(ret);
@@ -644,15 +758,15 @@ HBMEM_EXPORT int32_t hb_mem_cancel_buf(hb_mem_buf_queue_t *queue,
 		q->state[slot] = SLOT_FREE;
 		ring_push_head(&q->free, q->count, (uint32_t)slot);
 		if (q->producers_waiting)
-			pthread_cond_signal(&q->can_take);
+			futex_wake(&q->take_seq, 1);
 	} else if (q->state[slot] == SLOT_REQUEST) {
 		q->state[slot] = SLOT_QUEUE;
 		ring_push_head(&q->queued, q->count, (uint32_t)slot);
 		if (q->consumers_waiting)
-			pthread_cond_signal(&q->can_request);
+			futex_wake(&q->request_seq, 1);
 		if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE &&
 		    q->producers_waiting)
-			pthread_cond_signal(&q->can_take);
+			futex_wake(&q->take_seq, 1);
 	} else {
 		ret = -EBADSLT;
 	}
@@ -688,7 +802,7 @@ void _hbmem_queues_cleanup(void)
 	pthread_mutex_unlock(&table_lock);
 	for (i = 0; i < n; i++) {
 		q = header_at(i);
-		pthread_mutex_lock(&q->lock);
+		lock_take(q);
 		if (q->id)
 			queue_destroy_locked(q);
 		queue_unlock(q);
