@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "hbmem_internal.h"
+#include "spinlock.h"
 #include "hb_mem_alloc.h"
 #include "alloc/debug.h"
 #include "hb_mem_err.h"
@@ -49,7 +50,7 @@
 #define POOL_CACHE 16
 
 struct hbmem_pool {
-	int lock;		/* spinlock; guards everything below */
+	uint32_t lock;		/* spinlock.h; guards everything below */
 	bool live;
 	int32_t fd;
 	int32_t share_id;
@@ -69,48 +70,14 @@ struct hbmem_pool {
 	struct hbmem_pool *next_spare;	/* (hbmem_lock) */
 } __attribute__((aligned(64)));
 
-/* ---- spinning ---------------------------------------------------------- */
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
-/* Spin a little, then give the CPU away: the holder may be preempted. */
-static void spin_wait(unsigned int *spins)
-{
-	if (++*spins < 100) {
-		cpu_relax();
-	} else {
-		*spins = 0;
-		sched_yield();
-	}
-}
-
-static void pool_lock_slow(struct hbmem_pool *p)
-{
-	unsigned int spins = 0;
-
-	do {
-		while (__atomic_load_n(&p->lock, __ATOMIC_RELAXED))
-			spin_wait(&spins);
-	} while (__atomic_exchange_n(&p->lock, 1, __ATOMIC_ACQUIRE));
-}
-
 static inline void pool_lock(struct hbmem_pool *p)
 {
-	if (__builtin_expect(__atomic_exchange_n(&p->lock, 1,
-						 __ATOMIC_ACQUIRE), 0))
-		pool_lock_slow(p);
+	hbmem_spin_lock(&p->lock);
 }
 
 static inline void pool_unlock(struct hbmem_pool *p)
 {
-	__atomic_store_n(&p->lock, 0, __ATOMIC_RELEASE);
+	hbmem_spin_unlock(&p->lock);
 }
 
 /* ---- the tables ---------------------------------------------------------- */
@@ -313,7 +280,7 @@ static struct hbmem_pool *addr_lookup(uint64_t addr)
 			if (LOAD(addr_seq) == s)
 				return hit;
 		}
-		spin_wait(&spins);
+		hbmem_spin_wait(&spins);
 	}
 }
 

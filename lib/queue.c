@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "hbmem_internal.h"
+#include "spinlock.h"
 
 #define QUEUE_MAX_COUNT (1u << 20)
 #define QUEUE_MAX_BYTES (1ull << 30)	/* count * item_size */
@@ -91,7 +92,7 @@ struct slot_ring {
 
 struct hbmem_queue {
 	/* first cache line: what every call touches */
-	uint32_t lock;			/* spinlock: 0 free, 1 held */
+	uint32_t lock;			/* spinlock.h */
 	uint32_t count;
 	uint64_t id;			/* 0: no live queue */
 	uint32_t item_size;
@@ -166,48 +167,16 @@ static inline uint8_t *queue_item(struct hbmem_queue *q, uint32_t s)
 	return q->items + (size_t)s * q->item_size;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
 /* ---- the lock and the futex words ------------------------------------ */
-
-/* Spin a little, then give the CPU away: the holder may be preempted. */
-static void spin_wait(unsigned int *spins)
-{
-	if (++*spins < 100) {
-		cpu_relax();
-	} else {
-		*spins = 0;
-		sched_yield();
-	}
-}
-
-static __attribute__((noinline)) void lock_slow(struct hbmem_queue *q)
-{
-	unsigned int spins = 0;
-
-	do {
-		while (__atomic_load_n(&q->lock, __ATOMIC_RELAXED))
-			spin_wait(&spins);
-	} while (__atomic_exchange_n(&q->lock, 1, __ATOMIC_ACQUIRE));
-}
 
 static inline void lock_take(struct hbmem_queue *q)
 {
-	if (__builtin_expect(__atomic_exchange_n(&q->lock, 1,
-						 __ATOMIC_ACQUIRE), 0))
-		lock_slow(q);
+	hbmem_spin_lock(&q->lock);
 }
 
 static inline void lock_drop(struct hbmem_queue *q)
 {
-	__atomic_store_n(&q->lock, 0, __ATOMIC_RELEASE);
+	hbmem_spin_unlock(&q->lock);
 }
 
 /*
@@ -403,7 +372,7 @@ static void queue_spin(const uint32_t *a, const uint32_t *b)
 			if (__atomic_load_n(a, __ATOMIC_RELAXED) ||
 			    (b && __atomic_load_n(b, __ATOMIC_RELAXED)))
 				return;
-			cpu_relax();
+			hbmem_cpu_relax();
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((t.tv_sec - t0.tv_sec) * 1000000000L +
