@@ -502,6 +502,27 @@ struct hbmem_buffer *hbmem_buffer_get_by_id(u32 share_id)
 	return buf;
 }
 
+/*
+ * A reference on the live buffer with the smallest share id above @after,
+ * or NULL when there is none.
+ */
+struct hbmem_buffer *hbmem_buffer_get_next(u32 after)
+{
+	struct hbmem_buffer *buf;
+	int id;
+
+	if (after >= INT_MAX)
+		return NULL;
+	id = after + 1;
+	spin_lock(&hbmem_ids_lock);
+	/* skip buffers on their way out (reference count already zero) */
+	while ((buf = idr_get_next(&hbmem_ids, &id)) &&
+	       !kref_get_unless_zero(&buf->ref))
+		id++;
+	spin_unlock(&hbmem_ids_lock);
+	return buf;
+}
+
 /* A reference on the live carveout buffer holding [phys, phys + len). */
 struct hbmem_buffer *hbmem_buffer_get_by_phys(phys_addr_t phys, u64 len)
 {

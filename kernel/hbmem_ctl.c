@@ -358,6 +358,31 @@ static int hbmem_ctl_phys(void __user *uptr)
 	return copy_to_user(uptr, &p, sizeof(p)) ? -EFAULT : 0;
 }
 
+static int hbmem_ctl_buf_next(void __user *uptr)
+{
+	struct hbmem_buffer *buf;
+	struct hbmem_buf_next n;
+
+	if (copy_from_user(&n, uptr, sizeof(n)))
+		return -EFAULT;
+	if (n.reserved || n.reserved2)
+		return -EINVAL;
+
+	buf = hbmem_buffer_get_next(n.share_id);
+	if (!buf)
+		return -ENOENT;
+	n.share_id = buf->share_id;
+	n.heap_index = buf->heap->index;
+	n.size = buf->size;
+	mutex_lock(&buf->lock);
+	n.clients = buf->nviews;
+	n.consume = buf->consume;
+	mutex_unlock(&buf->lock);
+	hbmem_buffer_put(buf);
+
+	return copy_to_user(uptr, &n, sizeof(n)) ? -EFAULT : 0;
+}
+
 static long hbmem_ctl_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
@@ -383,6 +408,8 @@ static long hbmem_ctl_ioctl(struct file *file, unsigned int cmd,
 		return hbmem_ctl_pids(uptr);
 	case HBMEM_IOC_PHYS:
 		return hbmem_ctl_phys(uptr);
+	case HBMEM_IOC_BUF_NEXT:
+		return hbmem_ctl_buf_next(uptr);
 	}
 	return -ENOTTY;
 }
@@ -412,6 +439,7 @@ int hbmem_ctl_register(umode_t mode)
 	BUILD_BUG_ON(sizeof(struct hbmem_count) != 32);
 	BUILD_BUG_ON(sizeof(struct hbmem_pids) != 88);
 	BUILD_BUG_ON(sizeof(struct hbmem_phys) != 32);
+	BUILD_BUG_ON(sizeof(struct hbmem_buf_next) != 32);
 
 	hbmem_ctl_misc.mode = mode;
 	return misc_register(&hbmem_ctl_misc);

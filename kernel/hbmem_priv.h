@@ -127,6 +127,7 @@ struct hbmem_buffer *hbmem_buffer_create(struct hbmem_heap *heap, u64 size);
 void hbmem_buffer_put(struct hbmem_buffer *buf);
 struct hbmem_buffer *hbmem_buffer_get_by_id(u32 share_id);
 struct hbmem_buffer *hbmem_buffer_get_by_phys(phys_addr_t phys, u64 len);
+struct hbmem_buffer *hbmem_buffer_get_next(u32 after);
 struct dma_buf *hbmem_view_export(struct hbmem_buffer *buf, u64 offset,
 				  u64 len, u32 fd_flags);
 struct hbmem_view *hbmem_view_from_dmabuf(struct dma_buf *dmabuf);

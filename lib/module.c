@@ -62,9 +62,9 @@ HBMEM_EXPORT int32_t hb_mem_get_version(uint32_t *major, uint32_t *minor,
 {
 	if (!major || !minor || !patch)
 		return HB_MEM_ERR_INVALID_PARAMS;
-	*major = HBMEM_VERSION_MAJOR;
-	*minor = HBMEM_VERSION_MINOR;
-	*patch = HBMEM_VERSION_PATCH;
+	*major = HBMEM_LIB_VERSION_MAJOR;
+	*minor = HBMEM_LIB_VERSION_MINOR;
+	*patch = HBMEM_LIB_VERSION_PATCH;
 	return 0;
 }
 

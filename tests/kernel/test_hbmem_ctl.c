@@ -44,7 +44,7 @@ static int test_version_is_1_and_counts_heaps(void *arg)
 	KTEST_CHECK(ctl >= 0, "open /dev/hbmem: %s", strerror(errno));
 	memset(&v, 0xff, sizeof(v));
 	KTEST_CHECK(!ioctl(ctl, HBMEM_IOC_VERSION, &v), "VERSION: %s", strerror(errno));
-	KTEST_CHECK(v.major == 1 && v.heap_count == (uint32_t)nheaps && !v.reserved,
+	KTEST_CHECK(v.major == 1 && v.minor >= 1 && v.heap_count == (uint32_t)nheaps && !v.reserved,
 		    "version %u.%u, %u heaps", v.major, v.minor, v.heap_count);
 	return KTEST_PASS;
 }
@@ -505,6 +505,86 @@ static int test_phys_for_root_on_carveouts_only(void *arg)
 	return KTEST_PASS;
 }
 
+/* Walk every live buffer; return the entry for @share_id in *@out. */
+static int walk_find(int ctl, uint32_t share_id, struct hbmem_buf_next *out,
+		     int *seen)
+{
+	struct hbmem_buf_next n = { 0 };
+	uint32_t last = 0;
+	int found = 0;
+
+	*seen = 0;
+	while (!ioctl(ctl, HBMEM_IOC_BUF_NEXT, &n)) {
+		if (n.share_id <= last)
+			return -EINVAL;		/* must strictly increase */
+		last = n.share_id;
+		(*seen)++;
+		if (n.share_id == share_id) {
+			*out = n;
+			found = 1;
+		}
+		memset(&n, 0, sizeof(n));
+		n.share_id = last;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	return found;
+}
+
+static int test_buf_next_walks_live_buffers(void *arg)
+{
+	const struct kheap *h = any_heap();
+	int ctl = ktest_ctl_open(), fa, fb, fi, seen, seen2;
+	struct hbmem_buf_info a, b;
+	struct hbmem_buf_next n;
+
+	(void)arg;
+	fa = alloc_on(h, 3 * 4096);
+	fb = alloc_on(h, 5 * 4096);
+	KTEST_CHECK(fa >= 0 && fb >= 0, "alloc failed");
+	KTEST_CHECK(!ktest_buf_info(ctl, fa, &a) && !ktest_buf_info(ctl, fb, &b),
+		    "BUF_INFO failed");
+	fi = ktest_import(ctl, a.share_id, 0, 0);
+	KTEST_CHECK(fi >= 0, "import: %s", strerror(-fi));
+	KTEST_CHECK(ktest_count(ctl, HBMEM_IOC_CONSUME_INC, fa, 0, 0) == 1,
+		    "CONSUME_INC failed");
+
+	KTEST_CHECK(walk_find(ctl, a.share_id, &n, &seen) == 1,
+		    "buffer %u not in the walk", a.share_id);
+	KTEST_CHECK(n.size == 3 * 4096 && n.clients == 2 && n.consume == 1 &&
+		    n.heap_index == h->info.index && !n.reserved,
+		    "entry: size %llu clients %u consume %u heap %u",
+		    (unsigned long long)n.size, n.clients, n.consume,
+		    n.heap_index);
+	KTEST_CHECK(walk_find(ctl, b.share_id, &n, &seen) == 1 &&
+		    n.size == 5 * 4096 && n.clients == 1 && !n.consume,
+		    "second buffer entry wrong");
+
+	/* the last handle gone, the buffer leaves the walk */
+	close(fb);
+	KTEST_CHECK(walk_find(ctl, b.share_id, &n, &seen2) == 0,
+		    "freed buffer %u still walked", b.share_id);
+	KTEST_CHECK(seen2 == seen - 1, "walk saw %d then %d", seen, seen2);
+
+	/* bad input */
+	memset(&n, 0, sizeof(n));
+	n.reserved = 1;
+	KTEST_CHECK(ioctl(ctl, HBMEM_IOC_BUF_NEXT, &n) && errno == EINVAL,
+		    "reserved field not checked");
+	memset(&n, 0, sizeof(n));
+	n.share_id = UINT32_MAX;
+	KTEST_CHECK(ioctl(ctl, HBMEM_IOC_BUF_NEXT, &n) && errno == ENOENT,
+		    "past the last id not ENOENT");
+	KTEST_CHECK(ioctl(ctl, HBMEM_IOC_BUF_NEXT, NULL) && errno == EFAULT,
+		    "NULL argument not EFAULT");
+
+	close(fi);
+	close(fa);
+	KTEST_CHECK(walk_find(ctl, a.share_id, &n, &seen) == 0,
+		    "freed buffer %u still walked", a.share_id);
+	return KTEST_PASS;
+}
+
 static const struct ktest tests[] = {
 	KTEST("ctl/version_is_1_and_counts_heaps", test_version_is_1_and_counts_heaps),
 	KTEST("ctl/heap_query_describes_every_heap", test_heap_query_describes_heaps),
@@ -518,6 +598,7 @@ static const struct ktest tests[] = {
 	KTEST("ctl/consume_count_inc_dec_clamps_and_leaves_with_handle", test_consume_count_inc_dec_and_clamp),
 	KTEST("ctl/pids_lists_allocator_and_importer_processes", test_pids_lists_allocator_and_importers),
 	KTEST("ctl/phys_for_root_on_carveouts_only", test_phys_for_root_on_carveouts_only),
+	KTEST("ctl/buf_next_walks_live_buffers", test_buf_next_walks_live_buffers),
 };
 
 int main(void)

@@ -67,7 +67,7 @@
 #include <linux/types.h>
 
 #define HBMEM_VERSION_MAJOR	1
-#define HBMEM_VERSION_MINOR	0
+#define HBMEM_VERSION_MINOR	1
 
 /* Longest heap name, including the terminating NUL. */
 #define HBMEM_HEAP_NAME_LEN	32
@@ -257,6 +257,31 @@ struct hbmem_phys {
 	__u64 len;
 };
 
+/**
+ * struct hbmem_buf_next - HBMEM_IOC_BUF_NEXT: walk the live buffers
+ * @share_id: in: 0 to start, else the share id returned last time;
+ *	out: the smallest live share id greater than the one passed in
+ *	(ENOENT when there is none)
+ * @heap_index: out: index of the buffer's heap
+ * @clients: out: live handles of the buffer (its share client count)
+ * @consume: out: its consume count
+ * @reserved: in: 0; out: 0
+ * @size: out: size of the whole buffer in bytes
+ *
+ * Since version 1.1. A snapshot of one buffer: it may be gone by the time
+ * the caller looks at it again. Share ids are visible to every caller of
+ * HBMEM_IOC_SHARE_COUNT_GET anyway, so walking them needs no privilege.
+ */
+struct hbmem_buf_next {
+	__u32 share_id;
+	__u32 heap_index;
+	__u32 clients;
+	__u32 consume;
+	__u32 reserved;
+	__u32 reserved2;
+	__u64 size;
+};
+
 #define HBMEM_IOC_MAGIC		0xB7
 
 #define HBMEM_IOC_VERSION	_IOR(HBMEM_IOC_MAGIC, 0, struct hbmem_version)
@@ -271,5 +296,6 @@ struct hbmem_phys {
 #define HBMEM_IOC_CONSUME_WAIT	_IOWR(HBMEM_IOC_MAGIC, 9, struct hbmem_count)
 #define HBMEM_IOC_PIDS		_IOWR(HBMEM_IOC_MAGIC, 10, struct hbmem_pids)
 #define HBMEM_IOC_PHYS		_IOWR(HBMEM_IOC_MAGIC, 11, struct hbmem_phys)
+#define HBMEM_IOC_BUF_NEXT	_IOWR(HBMEM_IOC_MAGIC, 12, struct hbmem_buf_next)
 
 #endif /* _UAPI_LINUX_HBMEM_H */
