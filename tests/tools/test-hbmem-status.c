@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `hbmem status` shows what another process holds: this test allocates and
+ * imports buffers, raises a consume count, runs the real command and finds
+ * its own buffers, counts and pid in the output. It needs machine-wide
+ * state (the kernel driver or the broker); where the library has none, it
+ * skips.
+ *
+ * The command is $HBMEM_TOOL, else tools/hbmem next to this test's build
+ * directory.
+ */
+#include <glib.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hb_mem_mgr.h"
+#include "hb_mem_ext.h"
+
+static char *tool_path(void)
+{
+	const char *env = g_getenv("HBMEM_TOOL");
+	char self[PATH_MAX];
+	ssize_t n;
+	char *dir, *path;
+
+	if (env)
+		return g_strdup(env);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	g_assert_cmpint(n, >, 0);
+	self[n] = 0;
+	dir = g_path_get_dirname(self);
+	path = g_build_filename(dir, "..", "..", "tools", "hbmem", NULL);
+	g_free(dir);
+	return path;
+}
+
+/* Run `hbmem ARGS...`; returns its stdout, asserts exit status 0. */
+static char *run_tool(const char *arg1, const char *arg2)
+{
+	char *tool = tool_path();
+	const char *argv[] = { tool, arg1, arg2, NULL };
+	char *out = NULL, *err = NULL;
+	GError *error = NULL;
+	int status;
+
+	g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
+				   NULL, NULL, &out, &err, &status, &error));
+	g_assert_no_error(error);
+	if (!g_spawn_check_wait_status(status, NULL))
+		g_error("%s %s failed: %s", tool, arg1, err);
+	g_free(err);
+	g_free(tool);
+	return out;
+}
+
+/* The JSON object of buffer @id, as one line of the output, or NULL. */
+static char *find_buffer(const char *json, int32_t id)
+{
+	char *key = g_strdup_printf("{\"share_id\": %d,", id);
+	const char *p = strstr(json, key), *end;
+
+	g_free(key);
+	if (!p)
+		return NULL;
+	end = strchr(p, '}');
+	g_assert_nonnull(end);
+	return g_strndup(p, (size_t)(end - p + 1));
+}
+
+static long long field(const char *obj, const char *name)
+{
+	char *key = g_strdup_printf("\"%s\": ", name);
+	const char *p = strstr(obj, key);
+
+	g_assert_nonnull(p);
+	p += strlen(key);
+	g_free(key);
+	return strtoll(p, NULL, 10);
+}
+
+static void test_status_lists_our_buffers_counts_and_pid(void)
+{
+	hb_mem_common_buf_t com = { 0 }, imp = { 0 }, sent;
+	hb_mem_graphic_buf_t img = { 0 };
+	char *json, *obj, *pid;
+	int i;
+
+	g_assert_cmpint(hb_mem_module_open(), ==, 0);
+	g_assert_cmpint(hb_mem_alloc_com_buf(64 * 1024, 0, &com), ==, 0);
+	g_assert_cmpint(hb_mem_alloc_graph_buf(64, 48, MEM_PIX_FMT_NV12, 0, 0,
+					       0, &img), ==, 0);
+	sent = com;
+	sent.fd = 0;
+	sent.virt_addr = NULL;
+	g_assert_cmpint(hb_mem_import_com_buf(&sent, &imp), ==, 0);
+	g_assert_cmpint(hb_mem_inc_com_buf_consume_cnt(&com), ==, 0);
+
+	json = run_tool("status", "--json");
+	if (strstr(json, "\"source\": \"none")) {
+		g_test_skip("no machine-wide state (no kernel driver, no broker)");
+		goto out;
+	}
+
+	obj = find_buffer(json, com.share_id);
+	if (!obj)
+		g_error("share id %d not in:\n%s", com.share_id, json);
+	g_assert_cmpint(field(obj, "size"), ==, 64 * 1024);
+	g_assert_cmpint(field(obj, "clients"), ==, 2);
+	g_assert_cmpint(field(obj, "consume"), ==, 1);
+	g_assert_cmpint(field(obj, "holders"), >=, 1);
+	pid = g_strdup_printf("%d", (int)getpid());
+	g_assert_nonnull(strstr(strstr(obj, "\"pids\""), pid));
+	g_free(pid);
+	g_free(obj);
+
+	/* every plane of the graphic buffer is listed */
+	for (i = 0; i < img.plane_cnt; i++) {
+		obj = find_buffer(json, img.share_id[i]);
+		g_assert_nonnull(obj);
+		g_assert_cmpint(field(obj, "clients"), ==, 1);
+		g_free(obj);
+	}
+
+	/* freed, the buffer leaves the table */
+	g_free(json);
+	g_assert_cmpint(hb_mem_dec_consume_cnt(com.fd), ==, 0);
+	g_assert_cmpint(hb_mem_free_buf(imp.fd), ==, 0);
+	g_assert_cmpint(hb_mem_free_buf(com.fd), ==, 0);
+	json = run_tool("status", "--json");
+	g_assert_null(find_buffer(json, com.share_id));
+	g_assert_cmpint(hb_mem_free_buf(img.fd[0]), ==, 0);
+	g_free(json);
+	g_assert_cmpint(hb_mem_module_close(), ==, 0);
+	return;
+out:
+	g_free(json);
+	hb_mem_free_buf(imp.fd);
+	hb_mem_free_buf(com.fd);
+	hb_mem_free_buf(img.fd[0]);
+	hb_mem_module_close();
+}
+
+static void test_text_output_has_backend_and_heaps(void)
+{
+	char *text = run_tool("status", NULL);
+
+	g_assert_nonnull(strstr(text, "backend: "));
+	g_assert_nonnull(strstr(text, "ion_cma"));
+	g_free(text);
+}
+
+static void test_bad_usage_exits_2(void)
+{
+	char *tool = tool_path();
+	const char *argv[] = { tool, "status", "--bogus", NULL };
+	int status;
+
+	g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+				   G_SPAWN_STDOUT_TO_DEV_NULL |
+				   G_SPAWN_STDERR_TO_DEV_NULL,
+				   NULL, NULL, NULL, NULL, &status, NULL));
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, 2);
+	g_free(tool);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/status/lists-our-buffers-counts-and-pid",
+			test_status_lists_our_buffers_counts_and_pid);
+	g_test_add_func("/status/text-output-has-backend-and-heaps",
+			test_text_output_has_backend_and_heaps);
+	g_test_add_func("/status/bad-usage-exits-2", test_bad_usage_exits_2);
+	return g_test_run();
+}

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hbmem - the command-line view of hbmem: what the board shows in
+ * /sys/kernel/debug/ion, as a command.
+ *
+ *   hbmem status [--json]
+ *
+ * The tables come from whoever keeps the machine-wide state: the kernel
+ * driver when the library runs on it, else the broker (hbmemd). With
+ * neither there is no machine-wide state to show: each process keeps its
+ * own, and the command says so and shows only the heaps' capacities.
+ *
+ * Exit status: 0, 1 when the state could not be read, 2 on a usage error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hb_mem_err.h"
+#include "hb_mem_mgr.h"
+#include "hb_mem_ext.h"
+#include "status.h"
+
+/* hb_mem_strerror into a static buffer: this program is single-threaded. */
+static const char *errstr(int32_t err)
+{
+	static char buf[HB_MEM_ERR_MAX_STR_SIZE];
+
+	hb_mem_strerror(err, buf, sizeof(buf));
+	return buf;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hbmem status [--json]\n"
+		"       hbmem --version | --help\n"
+		"\n"
+		"status   the backend, every heap (capacity, used, largest free)\n"
+		"         and every live buffer (share id, heap, type, size,\n"
+		"         share client and consume counts, holder pids)\n"
+		"--json   the same as one JSON object\n");
+}
+
+/* The heaps as this process's library sees them (capacities only). */
+static int status_from_library(struct hbmem_status *st)
+{
+	int32_t count = 0, i;
+
+	if (hb_mem_get_heap_count(&count))
+		return -EIO;
+	for (i = 0; i < count; i++) {
+		hb_mem_heap_info_t info;
+		struct status_heap *h;
+
+		if (hb_mem_get_heap_info(i, &info))
+			return -EIO;
+		h = status_add_heap(st);
+		if (!h)
+			return -ENOMEM;
+		snprintf(h->name, sizeof(h->name), "%s", info.name);
+		h->capacity = (int64_t)info.capacity;
+		h->used = h->largest_free = h->buffers = -1;
+	}
+	snprintf(st->source, sizeof(st->source), "none (per-process state)");
+	return 0;
+}
+
+static int collect(struct hbmem_status *st)
+{
+	uint32_t caps = 0;
+	int32_t err;
+	int ret;
+
+	err = hb_mem_get_backend(st->backend, sizeof(st->backend), &caps);
+	if (err) {
+		fprintf(stderr, "hbmem: cannot read the backend: %s\n",
+			errstr(err));
+		return -EIO;
+	}
+	if (!strcmp(st->backend, "hbmem")) {
+		ret = status_from_kernel(st);
+		if (ret < 0)
+			fprintf(stderr, "hbmem: reading /dev/hbmem: %s\n",
+				strerror(-ret));
+		return ret;
+	}
+	return status_from_library(st);
+}
+
+int main(int argc, char **argv)
+{
+	struct hbmem_status st = { 0 };
+	int json = 0, i, ret;
+	int32_t err;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		uint32_t major, minor, patch;
+
+		hb_mem_get_version(&major, &minor, &patch);
+		printf("hbmem %u.%u.%u\n", major, minor, patch);
+		return 0;
+	}
+	if (strcmp(argv[1], "status")) {
+		fprintf(stderr, "hbmem: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return 2;
+	}
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else {
+			fprintf(stderr, "hbmem: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+
+	err = hb_mem_module_open();
+	if (err) {
+		fprintf(stderr, "hbmem: hb_mem_module_open: %s\n",
+			errstr(err));
+		return 1;
+	}
+	ret = collect(&st);
+	hb_mem_module_close();
+	if (ret < 0) {
+		status_free(&st);
+		return 1;
+	}
+	if (json)
+		status_print_json(&st);
+	else
+		status_print_text(&st);
+	status_free(&st);
+	return 0;
+}
