@@ -81,6 +81,63 @@ int32_t hb_mem_create_buf_queue_ex(hb_mem_buf_queue_t *queue, uint32_t flags);
 /** Items dropped by overwrite mode since the queue was created. */
 int32_t hb_mem_get_buf_queue_drops(hb_mem_buf_queue_t *queue, uint64_t *drops);
 
+/* ---- Direct fd passing (fdpass.c) ------------------------------------ */
+
+/*
+ * Hand a buffer to another process over a connected unix socket (stream,
+ * seqpacket or datagram; see socketpair(2)), with its fds as SCM_RIGHTS:
+ * no broker and no global share ids needed. One message carries one
+ * buffer: a common buffer (one fd), a graphic buffer (one fd when
+ * contiguous, one per plane otherwise) or a group (its members' fds).
+ *
+ * The receiver gets the buffer registered as an import gives it: its own
+ * fd, a mapping, one more holder; hb_mem_get_*_buf by fd, the _with_vaddr
+ * calls and hb_mem_free_buf() work on it, and it lives until every holder
+ * in every process has freed it. Pair each receive with hb_mem_free_buf().
+ *
+ * Fd ownership: send never takes the caller's fds (the library sends
+ * duplicates and closes them before returning); the fds in a received
+ * descriptor belong to the library, as those of any allocation do. The
+ * socket stays the caller's in both directions.
+ *
+ * Partial sending: the range sent is [phys_addr, phys_addr + size) of each
+ * plane, which must lie inside what this process holds; narrow phys_addr
+ * and size as for the vendor's partial sharing. The fd and virt_addr
+ * fields of the sent descriptor are replaced by -1 and NULL on the wire.
+ *
+ * Sending blocks until the whole message is queued, also on a non-blocking
+ * socket (a message is never left half-sent). Receiving waits at most
+ * @timeout_ms (< 0: forever, 0: only what is already there); a signal does
+ * not end the wait early. A timeout in the middle of a message on a stream
+ * socket leaves the stream out of step: close it.
+ *
+ * The receiver trusts nothing that arrives: fds that are not dma-bufs or
+ * memfds sealed against shrinking, not open read-write, or shorter than
+ * the message claims; fds too many or too few; malformed messages or a
+ * message of another kind than asked for: all are refused, and every fd
+ * that came with the message is closed.
+ *
+ * Errors (send): INVALID_PARAMS (NULL descriptor, a range outside the
+ * buffer, bad plane count or group bitmap), INVALID_FD (the descriptor's
+ * fds are not live buffers of this process of that kind, or a stale
+ * share id; a bad socket or a peer that has gone), TOO_MANY_FD,
+ * MODULE_NOT_FOUND.
+ * Errors (receive): INVALID_PARAMS (NULL @buf; malformed message or one of
+ * another kind), INVALID_FD (a bad socket, a peer that has gone, or an
+ * unacceptable fd in the message), TIMEOUT (nothing was consumed),
+ * INSUFFICIENT_MEM, MODULE_NOT_FOUND.
+ */
+int32_t hb_mem_send_com_buf(int32_t sock, const hb_mem_common_buf_t *buf);
+int32_t hb_mem_recv_com_buf(int32_t sock, int64_t timeout_ms,
+			    hb_mem_common_buf_t *buf);
+int32_t hb_mem_send_graph_buf(int32_t sock, const hb_mem_graphic_buf_t *buf);
+int32_t hb_mem_recv_graph_buf(int32_t sock, int64_t timeout_ms,
+			      hb_mem_graphic_buf_t *buf);
+int32_t hb_mem_send_graph_buf_group(int32_t sock,
+				    const hb_mem_graphic_buf_group_t *group);
+int32_t hb_mem_recv_graph_buf_group(int32_t sock, int64_t timeout_ms,
+				    hb_mem_graphic_buf_group_t *group);
+
 #ifdef __cplusplus
 }
 #endif
