@@ -44,10 +44,7 @@
 #include <unistd.h>
 
 #include "hbmem_internal.h"
-
-#define FDPASS_MAGIC	0x50464248u	/* "HBFP" little-endian */
-#define FDPASS_VERSION	1
-#define FDPASS_MAX	(HB_MEM_MAXIMUM_GRAPH_BUF * MAX_GRAPHIC_BUF_COMP)
+#include "fdpass_wire.h"
 
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC	0x01021994
@@ -58,33 +55,6 @@
 #ifndef DMA_BUF_MAGIC
 #define DMA_BUF_MAGIC	0x444d4142
 #endif
-
-enum fdpass_kind {
-	FDPASS_COM = 1,
-	FDPASS_GRAPH = 2,
-	FDPASS_GROUP = 3,
-};
-
-struct fdpass_plane {
-	uint32_t fd_index;
-	uint32_t reserved;
-	uint64_t offset;	/* of the plane's first byte in the fd */
-	uint64_t size;
-};
-
-struct fdpass_msg {
-	uint32_t magic;
-	uint16_t version;
-	uint16_t kind;
-	uint32_t nfds;
-	uint32_t nplanes;
-	struct fdpass_plane plane[FDPASS_MAX];
-	union {
-		hb_mem_common_buf_t com;
-		hb_mem_graphic_buf_t graph;
-		hb_mem_graphic_buf_group_t group;
-	} desc;
-};
 
 /* A message being built (send) or taken apart (receive). */
 struct fdpass_ctx {
