@@ -1,0 +1,568 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GstHbmemBufferPool (see the header for the model).
+ *
+ * The layout math here mirrors hb_mem's (lib/format.c, the board's rule):
+ * a W x H image (W, H = the stride and vstride we pass) has plane byte
+ * strides W * bpp for packed formats, W and ceil(W / 2^xs) (times two when
+ * chroma is interleaved) for planar ones, and planes packed back to back.
+ * set_config uses it to pick W and H; alloc_buffer checks every graphic
+ * buffer against it (plane size == stride x lines) before describing the
+ * planes in the GstVideoMeta, so a disagreement is an allocation error,
+ * never a wrong picture.
+ */
+#include "gsthbmembufferpool.h"
+#include "gsthbmemallocator.h"
+#include "gsthbmemmeta.h"
+
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_hbmem_buffer_pool_debug);
+#define GST_CAT_DEFAULT gst_hbmem_buffer_pool_debug
+
+enum hbmem_layout
+{
+  LAYOUT_PACKED,                /* one plane, bpp bytes per pixel */
+  LAYOUT_PLANAR3,               /* Y, U, V */
+  LAYOUT_SEMI2,                 /* Y, interleaved chroma */
+};
+
+typedef struct
+{
+  GstVideoFormat gst;
+  mem_pixel_format_t hb;
+  enum hbmem_layout layout;
+  guint8 bpp;
+  guint8 xs, ys;
+} HbmemFormat;
+
+/* Only exact matches: same planes, same sample order. */
+static const HbmemFormat hbmem_formats[] = {
+  {GST_VIDEO_FORMAT_NV12, MEM_PIX_FMT_NV12, LAYOUT_SEMI2, 1, 1, 1},
+  {GST_VIDEO_FORMAT_NV21, MEM_PIX_FMT_NV21, LAYOUT_SEMI2, 1, 1, 1},
+  {GST_VIDEO_FORMAT_I420, MEM_PIX_FMT_YUV420P, LAYOUT_PLANAR3, 1, 1, 1},
+  {GST_VIDEO_FORMAT_Y42B, MEM_PIX_FMT_YUV422P, LAYOUT_PLANAR3, 1, 1, 0},
+  {GST_VIDEO_FORMAT_Y444, MEM_PIX_FMT_YUV444P, LAYOUT_PLANAR3, 1, 0, 0},
+  {GST_VIDEO_FORMAT_NV16, MEM_PIX_FMT_NV16, LAYOUT_SEMI2, 1, 1, 0},
+  {GST_VIDEO_FORMAT_NV61, MEM_PIX_FMT_NV61, LAYOUT_SEMI2, 1, 1, 0},
+  {GST_VIDEO_FORMAT_NV24, MEM_PIX_FMT_NV24, LAYOUT_SEMI2, 1, 0, 0},
+  {GST_VIDEO_FORMAT_YUY2, MEM_PIX_FMT_YUYV422, LAYOUT_PACKED, 2, 0, 0},
+  {GST_VIDEO_FORMAT_YVYU, MEM_PIX_FMT_YVYU422, LAYOUT_PACKED, 2, 0, 0},
+  {GST_VIDEO_FORMAT_UYVY, MEM_PIX_FMT_UYVY422, LAYOUT_PACKED, 2, 0, 0},
+  {GST_VIDEO_FORMAT_VYUY, MEM_PIX_FMT_VYUY422, LAYOUT_PACKED, 2, 0, 0},
+  {GST_VIDEO_FORMAT_v308, MEM_PIX_FMT_YUV444, LAYOUT_PACKED, 3, 0, 0},
+  {GST_VIDEO_FORMAT_GRAY8, MEM_PIX_FMT_YUV400, LAYOUT_PACKED, 1, 0, 0},
+  {GST_VIDEO_FORMAT_RGB16, MEM_PIX_FMT_RGB565, LAYOUT_PACKED, 2, 0, 0},
+  {GST_VIDEO_FORMAT_RGB, MEM_PIX_FMT_RGB24, LAYOUT_PACKED, 3, 0, 0},
+  {GST_VIDEO_FORMAT_BGR, MEM_PIX_FMT_BGR24, LAYOUT_PACKED, 3, 0, 0},
+  {GST_VIDEO_FORMAT_ARGB, MEM_PIX_FMT_ARGB, LAYOUT_PACKED, 4, 0, 0},
+  {GST_VIDEO_FORMAT_RGBA, MEM_PIX_FMT_RGBA, LAYOUT_PACKED, 4, 0, 0},
+  {GST_VIDEO_FORMAT_ABGR, MEM_PIX_FMT_ABGR, LAYOUT_PACKED, 4, 0, 0},
+  {GST_VIDEO_FORMAT_BGRA, MEM_PIX_FMT_BGRA, LAYOUT_PACKED, 4, 0, 0},
+};
+
+/* How far set_config grows a stride or vstride looking for a fit. */
+#define HBMEM_MAX_GROW 8192
+
+/* A computed layout: byte stride, lines and byte offset of each plane. */
+typedef struct
+{
+  guint n_planes;
+  gsize stride[GST_VIDEO_MAX_PLANES];
+  gsize lines[GST_VIDEO_MAX_PLANES];
+  gsize visible[GST_VIDEO_MAX_PLANES];  /* bytes from plane start to (0,0) */
+  gsize total;
+} HbmemLayout;
+
+/* The original memories of a pool buffer, restored by reset_buffer. */
+typedef struct
+{
+  guint n;
+  GstMemory *mem[MAX_GRAPHIC_BUF_COMP];
+} HbmemBufferMems;
+
+struct _GstHbmemBufferPool
+{
+  GstBufferPool parent;
+
+  GstAllocator *allocator;
+  gboolean video;
+  gboolean contiguous;
+  const HbmemFormat *fmt;
+  GstVideoInfo info;            /* visible size */
+  GstVideoAlignment align;      /* as applied: padding right/bottom filled */
+  gint hb_stride, hb_vstride;   /* pixels, lines passed to hb_mem */
+  HbmemLayout layout;
+  gsize size;                   /* bytes per buffer */
+};
+
+G_DEFINE_TYPE_WITH_CODE (GstHbmemBufferPool, gst_hbmem_buffer_pool,
+    GST_TYPE_BUFFER_POOL,
+    GST_DEBUG_CATEGORY_INIT (gst_hbmem_buffer_pool_debug, "hbmembufferpool", 0,
+        "hbmem buffer pool"));
+
+static GQuark hbmem_mems_quark;
+
+static const HbmemFormat *
+hbmem_format_find (GstVideoFormat format)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (hbmem_formats); i++)
+    if (hbmem_formats[i].gst == format)
+      return &hbmem_formats[i];
+  return NULL;
+}
+
+/**
+ * gst_hbmem_video_format_to_hb:
+ * @format: a GstVideoFormat
+ *
+ * Returns: the mem_pixel_format_t with the same layout, or MEM_PIX_FMT_NONE
+ */
+gint
+gst_hbmem_video_format_to_hb (GstVideoFormat format)
+{
+  const HbmemFormat *f = hbmem_format_find (format);
+
+  return f ? (gint) f->hb : MEM_PIX_FMT_NONE;
+}
+
+/**
+ * gst_hbmem_video_format_from_hb:
+ * @format: a mem_pixel_format_t
+ *
+ * Returns: the GstVideoFormat with the same layout, or
+ *   GST_VIDEO_FORMAT_UNKNOWN (Bayer and the formats GStreamer lacks)
+ */
+GstVideoFormat
+gst_hbmem_video_format_from_hb (gint format)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (hbmem_formats); i++)
+    if ((gint) hbmem_formats[i].hb == format)
+      return hbmem_formats[i].gst;
+  return GST_VIDEO_FORMAT_UNKNOWN;
+}
+
+static gsize
+ceil_shift (gsize v, guint s)
+{
+  return (v + (((gsize) 1 << s) - 1)) >> s;
+}
+
+/* hb_mem's layout of a W x H image (see the file comment). */
+static void
+hbmem_layout_compute (const HbmemFormat * f, gsize W, gsize H,
+    guint pad_left, guint pad_top, HbmemLayout * l)
+{
+  gsize cw = ceil_shift (W, f->xs), ch = ceil_shift (H, f->ys);
+  guint i;
+
+  memset (l, 0, sizeof (*l));
+  switch (f->layout) {
+    case LAYOUT_PACKED:
+      l->n_planes = 1;
+      l->stride[0] = W * f->bpp;
+      l->lines[0] = H;
+      l->visible[0] = (gsize) pad_top * l->stride[0] + (gsize) pad_left *
+          f->bpp;
+      break;
+    case LAYOUT_PLANAR3:
+      l->n_planes = 3;
+      l->stride[0] = W;
+      l->lines[0] = H;
+      l->visible[0] = (gsize) pad_top * W + pad_left;
+      for (i = 1; i < 3; i++) {
+        l->stride[i] = cw;
+        l->lines[i] = ch;
+        l->visible[i] = (gsize) (pad_top >> f->ys) * cw + (pad_left >> f->xs);
+      }
+      break;
+    case LAYOUT_SEMI2:
+      l->n_planes = 2;
+      l->stride[0] = W;
+      l->lines[0] = H;
+      l->visible[0] = (gsize) pad_top * W + pad_left;
+      l->stride[1] = 2 * cw;
+      l->lines[1] = ch;
+      l->visible[1] = (gsize) (pad_top >> f->ys) * 2 * cw +
+          2 * (gsize) (pad_left >> f->xs);
+      break;
+  }
+  for (i = 0; i < l->n_planes; i++)
+    l->total += l->stride[i] * l->lines[i];
+}
+
+static gboolean
+hbmem_layout_strides_aligned (const HbmemLayout * l,
+    const GstVideoAlignment * align)
+{
+  guint i;
+
+  for (i = 0; i < l->n_planes; i++)
+    if (l->stride[i] & align->stride_align[i])
+      return FALSE;
+  return TRUE;
+}
+
+static const gchar **
+hbmem_pool_get_options (GstBufferPool * pool)
+{
+  static const gchar *options[] = {
+    GST_BUFFER_POOL_OPTION_VIDEO_META,
+    GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT,
+    NULL
+  };
+
+  return options;
+}
+
+/* Pick stride and vstride for the video caps in @info; fills the pool. */
+static gboolean
+hbmem_pool_set_video_layout (GstHbmemBufferPool * self, GstStructure * config,
+    guint req_size)
+{
+  GstVideoAlignment align;
+  gsize W, H, w0, h0;
+  HbmemLayout l;
+
+  gst_video_alignment_reset (&align);
+  if (gst_buffer_pool_config_has_option (config,
+          GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT) &&
+      !gst_buffer_pool_config_get_video_alignment (config, &align)) {
+    GST_WARNING_OBJECT (self, "video alignment option without an alignment");
+    return FALSE;
+  }
+  w0 = (gsize) GST_VIDEO_INFO_WIDTH (&self->info) + align.padding_left +
+      align.padding_right;
+  h0 = (gsize) GST_VIDEO_INFO_HEIGHT (&self->info) + align.padding_top +
+      align.padding_bottom;
+
+  for (W = w0; W < w0 + HBMEM_MAX_GROW; W++) {
+    hbmem_layout_compute (self->fmt, W, h0, align.padding_left,
+        align.padding_top, &l);
+    if (hbmem_layout_strides_aligned (&l, &align))
+      break;
+  }
+  if (W >= w0 + HBMEM_MAX_GROW || W > G_MAXINT) {
+    GST_WARNING_OBJECT (self, "no stride meets the alignment masks");
+    return FALSE;
+  }
+  /* a bigger requested size (a V4L2 sizeimage, say) grows the vstride */
+  for (H = h0; l.total < req_size && H < h0 + HBMEM_MAX_GROW; H++)
+    hbmem_layout_compute (self->fmt, W, H + 1, align.padding_left,
+        align.padding_top, &l);
+  if (l.total < req_size || H > G_MAXINT || l.total > G_MAXUINT) {
+    GST_WARNING_OBJECT (self, "cannot lay out %u bytes", req_size);
+    return FALSE;
+  }
+
+  align.padding_right = W - GST_VIDEO_INFO_WIDTH (&self->info) -
+      align.padding_left;
+  align.padding_bottom = H - GST_VIDEO_INFO_HEIGHT (&self->info) -
+      align.padding_top;
+  self->align = align;
+  self->hb_stride = W;
+  self->hb_vstride = H;
+  self->layout = l;
+  self->size = l.total;
+  return TRUE;
+}
+
+static gboolean
+hbmem_pool_set_config (GstBufferPool * pool, GstStructure * config)
+{
+  GstHbmemBufferPool *self = GST_HBMEM_BUFFER_POOL (pool);
+  GstAllocator *allocator = NULL;
+  GstAllocationParams params;
+  guint size, min, max;
+  GstCaps *caps;
+
+  if (!gst_buffer_pool_config_get_params (config, &caps, &size, &min, &max)) {
+    GST_WARNING_OBJECT (pool, "invalid config");
+    return FALSE;
+  }
+  if (!caps) {
+    GST_WARNING_OBJECT (pool, "no caps in config");
+    return FALSE;
+  }
+  gst_buffer_pool_config_get_allocator (config, &allocator, &params);
+
+  self->video = FALSE;
+  self->fmt = NULL;
+  if (gst_video_info_from_caps (&self->info, caps)) {
+    GstVideoFormat format = GST_VIDEO_INFO_FORMAT (&self->info);
+
+    self->fmt = hbmem_format_find (format);
+    if (!self->fmt) {
+      GST_WARNING_OBJECT (pool, "hb_mem has no pixel format matching %s",
+          gst_video_format_to_string (format));
+      return FALSE;
+    }
+    if (GST_VIDEO_INFO_IS_INTERLACED (&self->info) &&
+        GST_VIDEO_INFO_INTERLACE_MODE (&self->info) ==
+        GST_VIDEO_INTERLACE_MODE_ALTERNATE) {
+      GST_WARNING_OBJECT (pool, "alternate-field video is not supported");
+      return FALSE;
+    }
+    self->video = TRUE;
+    if (!hbmem_pool_set_video_layout (self, config, size))
+      return FALSE;
+  } else {
+    if (size == 0) {
+      GST_WARNING_OBJECT (pool, "size 0 for non-video caps %" GST_PTR_FORMAT,
+          caps);
+      return FALSE;
+    }
+    self->size = size;
+  }
+  self->contiguous = gst_hbmem_buffer_pool_config_get_contiguous (config);
+
+  if (!gst_is_hbmem_allocator (allocator)) {
+    allocator = gst_hbmem_allocator_new ();
+    if (!allocator) {
+      GST_ERROR_OBJECT (pool, "cannot make an hbmem allocator");
+      return FALSE;
+    }
+    gst_buffer_pool_config_set_allocator (config, allocator, &params);
+  } else {
+    gst_object_ref (allocator);
+  }
+  gst_clear_object (&self->allocator);
+  self->allocator = allocator;
+
+  gst_buffer_pool_config_set_params (config, caps, self->size, min, max);
+  GST_DEBUG_OBJECT (pool, "%s, %" G_GSIZE_FORMAT " bytes, stride %d vstride "
+      "%d, %s", self->video ? "video" : "common buffers", self->size,
+      self->hb_stride, self->hb_vstride,
+      self->contiguous ? "contiguous" : "per-plane");
+  return GST_BUFFER_POOL_CLASS (gst_hbmem_buffer_pool_parent_class)->set_config
+      (pool, config);
+}
+
+static void
+hbmem_buffer_mems_free (gpointer data)
+{
+  HbmemBufferMems *m = data;
+  guint i;
+
+  for (i = 0; i < m->n; i++)
+    gst_memory_unref (m->mem[i]);
+  g_free (m);
+}
+
+/* Keep a ref on @mems so reset_buffer can put them back. */
+static void
+hbmem_buffer_keep_mems (GstBuffer * buffer, GstMemory ** mems, guint n)
+{
+  HbmemBufferMems *m = g_new0 (HbmemBufferMems, 1);
+  guint i;
+
+  m->n = n;
+  for (i = 0; i < n; i++)
+    m->mem[i] = gst_memory_ref (mems[i]);
+  gst_mini_object_set_qdata (GST_MINI_OBJECT_CAST (buffer), hbmem_mems_quark,
+      m, hbmem_buffer_mems_free);
+}
+
+/* Check @g against the layout and fill the video meta's offsets/strides. */
+static gboolean
+hbmem_pool_describe (GstHbmemBufferPool * self, const hb_mem_graphic_buf_t * g,
+    gsize offset[GST_VIDEO_MAX_PLANES], gint stride[GST_VIDEO_MAX_PLANES])
+{
+  const HbmemLayout *l = &self->layout;
+  gsize start = 0;
+  guint i;
+
+  if ((guint) g->plane_cnt != l->n_planes)
+    return FALSE;
+  for (i = 0; i < l->n_planes; i++) {
+    if (g->size[i] != l->stride[i] * l->lines[i] || l->stride[i] > G_MAXINT)
+      return FALSE;
+    if (g->is_contig)
+      start = (gsize) (g->virt_addr[i] - g->virt_addr[0]);
+    offset[i] = start + l->visible[i];
+    stride[i] = (gint) l->stride[i];
+    if (!g->is_contig)
+      start += g->size[i];
+  }
+  return TRUE;
+}
+
+static GstFlowReturn
+hbmem_pool_alloc_video (GstHbmemBufferPool * self, GstBuffer * buffer)
+{
+  gsize offset[GST_VIDEO_MAX_PLANES] = { 0 };
+  gint stride[GST_VIDEO_MAX_PLANES] = { 0 };
+  GstMemory *mems[MAX_GRAPHIC_BUF_COMP];
+  hb_mem_graphic_buf_t g;
+  GstVideoMeta *vmeta;
+  guint i, n;
+
+  if (!gst_hbmem_allocator_alloc_graph_buf (self->allocator,
+          GST_VIDEO_INFO_WIDTH (&self->info),
+          GST_VIDEO_INFO_HEIGHT (&self->info), self->fmt->hb, self->hb_stride,
+          self->hb_vstride, self->contiguous, &g, mems, &n))
+    return GST_FLOW_ERROR;
+  for (i = 0; i < n; i++)
+    gst_buffer_append_memory (buffer, mems[i]);
+  hbmem_buffer_keep_mems (buffer, mems, n);
+
+  if (!hbmem_pool_describe (self, &g, offset, stride)) {
+    GST_ERROR_OBJECT (self, "hb_mem laid out %dx%d format %d differently "
+        "than expected", g.width, g.height, g.format);
+    return GST_FLOW_ERROR;
+  }
+  vmeta = gst_buffer_add_video_meta_full (buffer, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_INFO_FORMAT (&self->info), GST_VIDEO_INFO_WIDTH (&self->info),
+      GST_VIDEO_INFO_HEIGHT (&self->info), self->layout.n_planes, offset,
+      stride);
+  if (!gst_video_meta_set_alignment (vmeta, self->align))
+    GST_DEBUG_OBJECT (self, "video meta refused the alignment");
+  gst_buffer_add_hbmem_meta_graph (buffer, &g);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+hbmem_pool_alloc_buffer (GstBufferPool * pool, GstBuffer ** out,
+    GstBufferPoolAcquireParams * params)
+{
+  GstHbmemBufferPool *self = GST_HBMEM_BUFFER_POOL (pool);
+  GstBuffer *buffer = gst_buffer_new ();
+  hb_mem_common_buf_t c;
+  GstMemory *mem;
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  if (self->video) {
+    ret = hbmem_pool_alloc_video (self, buffer);
+  } else {
+    mem = gst_hbmem_allocator_alloc_com_buf (self->allocator, self->size, &c);
+    if (mem) {
+      gst_buffer_append_memory (buffer, mem);
+      hbmem_buffer_keep_mems (buffer, &mem, 1);
+      gst_buffer_add_hbmem_meta_com (buffer, &c);
+    } else {
+      ret = GST_FLOW_ERROR;
+    }
+  }
+  if (ret != GST_FLOW_OK) {
+    gst_buffer_unref (buffer);
+    return ret;
+  }
+  *out = buffer;
+  return GST_FLOW_OK;
+}
+
+/*
+ * Put the buffer's own memories back if someone replaced them (a merge on
+ * map, say), so the buffer stays in its slot; if an original is held by
+ * another buffer now, leave the tag set and the base class discards it.
+ */
+static void
+hbmem_pool_reset_buffer (GstBufferPool * pool, GstBuffer * buffer)
+{
+  HbmemBufferMems *m = gst_mini_object_get_qdata (GST_MINI_OBJECT_CAST
+      (buffer), hbmem_mems_quark);
+  gboolean same;
+  guint i;
+
+  if (m) {
+    same = gst_buffer_n_memory (buffer) == m->n;
+    for (i = 0; same && i < m->n; i++)
+      same = gst_buffer_peek_memory (buffer, i) == m->mem[i];
+    if (!same) {
+      gboolean free_to_restore = TRUE;
+
+      for (i = 0; i < m->n; i++)
+        if (!gst_memory_is_writable (m->mem[i]))
+          free_to_restore = FALSE;
+      if (free_to_restore) {
+        GST_DEBUG_OBJECT (pool, "restoring the memories of %p", buffer);
+        gst_buffer_remove_all_memory (buffer);
+        for (i = 0; i < m->n; i++)
+          gst_buffer_append_memory (buffer, gst_memory_ref (m->mem[i]));
+        same = TRUE;
+      }
+    }
+    if (same)
+      GST_BUFFER_FLAG_UNSET (buffer, GST_BUFFER_FLAG_TAG_MEMORY);
+  }
+  GST_BUFFER_POOL_CLASS (gst_hbmem_buffer_pool_parent_class)->reset_buffer
+      (pool, buffer);
+}
+
+static void
+gst_hbmem_buffer_pool_finalize (GObject * object)
+{
+  GstHbmemBufferPool *self = GST_HBMEM_BUFFER_POOL (object);
+
+  gst_clear_object (&self->allocator);
+  G_OBJECT_CLASS (gst_hbmem_buffer_pool_parent_class)->finalize (object);
+}
+
+static void
+gst_hbmem_buffer_pool_class_init (GstHbmemBufferPoolClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstBufferPoolClass *pool_class = GST_BUFFER_POOL_CLASS (klass);
+
+  hbmem_mems_quark = g_quark_from_static_string ("GstHbmemBufferPoolMems");
+  gobject_class->finalize = gst_hbmem_buffer_pool_finalize;
+  pool_class->get_options = hbmem_pool_get_options;
+  pool_class->set_config = hbmem_pool_set_config;
+  pool_class->alloc_buffer = hbmem_pool_alloc_buffer;
+  pool_class->reset_buffer = hbmem_pool_reset_buffer;
+}
+
+static void
+gst_hbmem_buffer_pool_init (GstHbmemBufferPool * self)
+{
+  self->contiguous = TRUE;
+  gst_video_alignment_reset (&self->align);
+}
+
+/**
+ * gst_hbmem_buffer_pool_new:
+ *
+ * Returns: (transfer full): a new, unconfigured pool
+ */
+GstBufferPool *
+gst_hbmem_buffer_pool_new (void)
+{
+  return gst_object_ref_sink (g_object_new (GST_TYPE_HBMEM_BUFFER_POOL, NULL));
+}
+
+/**
+ * gst_hbmem_buffer_pool_config_set_contiguous:
+ * @config: a pool config
+ * @contiguous: TRUE for one memory at offset 0 per buffer (the default),
+ *   FALSE for a memory (and an hb_mem allocation) per plane
+ */
+void
+gst_hbmem_buffer_pool_config_set_contiguous (GstStructure * config,
+    gboolean contiguous)
+{
+  g_return_if_fail (config != NULL);
+  gst_structure_set (config, GST_HBMEM_BUFFER_POOL_CONFIG_CONTIGUOUS,
+      G_TYPE_BOOLEAN, contiguous, NULL);
+}
+
+/**
+ * gst_hbmem_buffer_pool_config_get_contiguous:
+ * @config: a pool config
+ *
+ * Returns: the layout @config asks for (TRUE when the field is absent)
+ */
+gboolean
+gst_hbmem_buffer_pool_config_get_contiguous (GstStructure * config)
+{
+  gboolean contiguous = TRUE;
+
+  g_return_val_if_fail (config != NULL, TRUE);
+  if (!gst_structure_get_boolean (config,
+          GST_HBMEM_BUFFER_POOL_CONFIG_CONTIGUOUS, &contiguous))
+    return TRUE;
+  return contiguous;
+}
