@@ -117,6 +117,14 @@ err_close:
 	return ret;
 }
 
+/* Close an import's fd that never became a mem, dropping its hold. */
+static void import_fd_close(int fd)
+{
+	if (hbmem_backend->share_put)
+		hbmem_backend->share_put(fd);
+	close(fd);
+}
+
 /*
  * A new fd on unit @id, and its share: through the backend when sharing is
  * global, else a duplicate of a local holder's fd.
@@ -142,7 +150,7 @@ static int import_fd(int32_t id, struct hbmem_share **sh_out, int *fd_out)
 	if (!sh) {
 		ret = _hbmem_share_foreign(fd, id, &sh);
 		if (ret < 0) {
-			close(fd);
+			import_fd_close(fd);
 			return ret;
 		}
 	}
@@ -216,7 +224,7 @@ int _hbmem_import_unit(int32_t id, uint64_t phys, uint64_t len,
 		ret = _hbmem_mem_map(fd, sh, off, len, sh->phys + off, out);
 	if (ret == 0)
 		return 0;
-	close(fd);
+	import_fd_close(fd);
 	if (!sh->holders)
 		_hbmem_share_drop(sh);	/* a foreign share we just made */
 	return ret;
@@ -226,6 +234,8 @@ void _hbmem_mem_release(struct hbmem_mem *mem)
 {
 	_hbmem_registry_remove(mem);
 	munmap(mem->map, mem->map_len);
+	if (hbmem_backend->share_put)
+		hbmem_backend->share_put(mem->fd);
 	close(mem->fd);
 	if (mem->share)
 		_hbmem_share_detach(mem->share, mem);

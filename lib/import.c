@@ -684,6 +684,11 @@ static int process_info(int32_t id, bool consumers, int32_t *pid,
 			return -EINVAL;
 		return consumers && ret == 0 ? -ENOTSUP : ret;
 	}
+	if (consumers && hbmem_backend->share_cons_pids) {
+		ret = hbmem_backend->share_cons_pids(id, pid, cnt, num,
+						     ret_num);
+		return ret == -ENOENT ? -EINVAL : ret;
+	}
 	sh = _hbmem_share_find(id);
 	if (!sh)
 		return -EINVAL;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hbmem_internal.h"
+#include "broker.h"
 #include "hb_mem_alloc.h"
 #include "alloc/debug.h"
 
@@ -90,6 +91,8 @@ static int module_init_locked(void)
 	ret = _hbmem_backend_select(&hbmem_backend);
 	if (ret < 0)
 		return ret;
+	/* sharing across processes through hbmemd when the backend has none */
+	_hbmem_broker_setup(&hbmem_backend);
 	ret = _hbmem_heaps_init();
 	if (ret < 0) {
 		_hbmem_heaps_fini();

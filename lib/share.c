@@ -152,7 +152,13 @@ int _hbmem_share_new(int fd, uint64_t len, struct hbmem_heap *heap,
 	int32_t id;
 	int ret;
 
-	if (hbmem_backend->share_info) {
+	if (hbmem_backend->share_register) {
+		ret = hbmem_backend->share_register(fd, len,
+						    heap ? heap->name : "",
+						    reserved, &id);
+		if (ret < 0)
+			return ret;
+	} else if (hbmem_backend->share_info) {
 		ret = hbmem_backend->share_info(fd, &id, &unit_len, &off);
 		if (ret < 0)
 			return ret;
@@ -163,8 +169,11 @@ int _hbmem_share_new(int fd, uint64_t len, struct hbmem_heap *heap,
 		id = share_next_id();
 	}
 	ret = share_insert(id, unit_len, &sh);
-	if (ret < 0)
+	if (ret < 0) {
+		if (hbmem_backend->share_put)
+			hbmem_backend->share_put(fd);
 		return ret;
+	}
 	sh->phys = share_phys(fd, id, 0);
 	sh->heap = heap;
 	sh->reserved = reserved;

@@ -38,6 +38,15 @@
  * Waits are called without hbmem_lock held; the others may be called with
  * it, and must not sleep for long.
  *
+ * A share provider that is not the memory's allocator (the broker,
+ * lib/broker_share.c) also fills in:
+ *   - share_register() names a freshly allocated unit (@fd, not given away;
+ *     @len bytes, @reserved charged to @heap) and returns its share id.
+ *   - share_put() drops the hold that the handle @fd (not given away; still
+ *     open) stood for, before it is closed.
+ *   - share_cons_pids() lists the processes with a consume count on unit
+ *     @id and their counts (NULL: consumers are not known per process).
+ *
  * All return 0 or a negative errno, and leave errno alone.
  */
 #ifndef HBMEM_BACKEND_H
@@ -79,6 +88,12 @@ struct hbmem_backend {
 	int (*share_consume)(int fd, int delta);
 	int (*share_pids)(int32_t id, int32_t *pids, int32_t num,
 			  int32_t *total);
+
+	int (*share_register)(int fd, uint64_t len, const char *heap,
+			      uint64_t reserved, int32_t *id);
+	void (*share_put)(int fd);
+	int (*share_cons_pids)(int32_t id, int32_t *pids, int32_t *cnt,
+			       int32_t num, int32_t *total);
 };
 
 extern const struct hbmem_backend hbmem_backend_memfd;
