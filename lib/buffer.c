@@ -248,6 +248,9 @@ void _hbmem_obj_free(struct hbmem_obj *obj)
 
 	if (obj->group)
 		obj = obj->group;
+	/* share pool: its backing unit, or an imported block (sharepool.c) */
+	if (obj->kind == HBMEM_OBJ_SHARE_POOL || obj->kind == HBMEM_OBJ_COM)
+		_hbmem_spool_obj_free(obj);
 	if (obj->kind == HBMEM_OBJ_GROUP) {
 		for (i = 0; i < HB_MEM_MAXIMUM_GRAPH_BUF; i++) {
 			struct hbmem_obj *m = obj->u.grp.member[i];
@@ -613,6 +616,11 @@ static int obj_free_checked(struct hbmem_obj *top)
 
 	if (top->kind == HBMEM_OBJ_POOL) {
 		ret = _hbmem_pool_release(top);
+		if (ret < 0)
+			return ret;
+	}
+	if (top->kind == HBMEM_OBJ_SHARE_POOL) {	/* sharepool.c */
+		ret = _hbmem_spool_release(top);
 		if (ret < 0)
 			return ret;
 	}

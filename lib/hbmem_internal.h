@@ -161,6 +161,7 @@ enum hbmem_obj_kind {
 	HBMEM_OBJ_GRAPH,
 	HBMEM_OBJ_GROUP,
 	HBMEM_OBJ_POOL,
+	HBMEM_OBJ_SHARE_POOL,	/* a share pool's backing unit (sharepool.c) */
 };
 
 struct hbmem_obj;
@@ -193,6 +194,8 @@ struct hbmem_obj {
 	} u;
 	struct hbmem_obj *next, *prev;	/* all live objects */
 	void *priv;			/* POOL: the pool */
+					/* SHARE_POOL: the share pool; an imported
+					 * COM share-pool block: its attachment */
 };
 
 extern pthread_mutex_t hbmem_lock;
@@ -276,6 +279,27 @@ int _hbmem_pool_release(struct hbmem_obj *obj);
  */
 int _hbmem_pool_find_buf(struct hbmem_obj *obj, uint64_t addr,
 			 hb_mem_common_buf_t *out);
+
+/* ---- sharepool.c ------------------------------------------------------ */
+
+/*
+ * An import of a share-pool block (a COM obj just imported from a
+ * descriptor flagged HB_MEM_USAGE_MEM_SHARE_POOL): take the importer's hold
+ * in the pool's shared state. -EINVAL when the unit is no live share pool
+ * or the range is not a held block. hbmem_lock held.
+ */
+int _hbmem_spool_import(struct hbmem_obj *obj);
+/*
+ * hb_mem_free_buf() on a share pool's backing unit: -EBUSY while blocks are
+ * held, -EPERM in a forked child; else the pool is torn down and 0
+ * returned (the caller frees the obj). hbmem_lock held.
+ */
+int _hbmem_spool_release(struct hbmem_obj *obj);
+/*
+ * _hbmem_obj_free() of a SHARE_POOL obj (forced teardown) or of an
+ * imported block (its hold is dropped). hbmem_lock held.
+ */
+void _hbmem_spool_obj_free(struct hbmem_obj *obj);
 
 /* ---- helpers --------------------------------------------------------- */
 

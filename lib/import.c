@@ -136,6 +136,15 @@ HBMEM_EXPORT int32_t hb_mem_import_com_buf(hb_mem_common_buf_t *buf,
 	obj->u.com.fd = obj->mem[0]->fd;
 	obj->u.com.virt_addr = obj->mem[0]->vaddr;
 	obj->u.com.phys_addr = obj->mem[0]->phys;
+	/* a share-pool block: hold it in the pool's shared state too */
+	if (buf->flags & HB_MEM_USAGE_MEM_SHARE_POOL) {
+		ret = _hbmem_spool_import(obj);
+		if (ret < 0) {
+			_hbmem_mem_release(obj->mem[0]);
+			free(obj);
+			goto out;
+		}
+	}
 	_hbmem_obj_link(obj);
 	*out_buf = obj->u.com;
 out:
@@ -675,6 +684,11 @@ static int process_info(int32_t id, bool consumers, int32_t *pid,
 	if (num < 0 || !ret_num || (num > 0 && !pid) ||
 	    (consumers && num > 0 && !cnt))
 		return -EINVAL;
+	if (consumers && hbmem_backend->share_cons_pids) {
+		ret = hbmem_backend->share_cons_pids(id, pid, cnt, num,
+						     ret_num);
+		return ret == -ENOENT ? -EINVAL : ret;
+	}
 	if (hbmem_backend->share_pids) {
 		int32_t total;
 
@@ -683,11 +697,6 @@ static int process_info(int32_t id, bool consumers, int32_t *pid,
 		if (ret == -ENOENT)
 			return -EINVAL;
 		return consumers && ret == 0 ? -ENOTSUP : ret;
-	}
-	if (consumers && hbmem_backend->share_cons_pids) {
-		ret = hbmem_backend->share_cons_pids(id, pid, cnt, num,
-						     ret_num);
-		return ret == -ENOENT ? -EINVAL : ret;
 	}
 	sh = _hbmem_share_find(id);
 	if (!sh)

@@ -21,7 +21,8 @@ static int com_view(const struct hbmem_obj *obj, hb_mem_common_buf_t *out)
 	const hb_mem_graphic_buf_t *g = &obj->u.graph;
 	int i;
 
-	if (obj->kind == HBMEM_OBJ_COM || obj->kind == HBMEM_OBJ_POOL) {
+	if (obj->kind == HBMEM_OBJ_COM || obj->kind == HBMEM_OBJ_POOL ||
+	    obj->kind == HBMEM_OBJ_SHARE_POOL) {
 		*out = obj->u.com;
 		return 0;
 	}

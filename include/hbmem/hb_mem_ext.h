@@ -66,6 +66,19 @@ int32_t hb_mem_get_heap_count(int32_t *count);
 /** State of heap @index (0 .. count - 1). */
 int32_t hb_mem_get_heap_info(int32_t index, hb_mem_heap_info_t *info);
 
+/* ---- Share pool (extension) ------------------------------------------ */
+
+/**
+ * hb_mem_share_pool_alloc_buf() that waits for a block while the pool is
+ * empty, the NuttX I/O-buffer way: @timeout_ms 0 does not wait
+ * (INSUFFICIENT_MEM), > 0 waits at most that long (TIMEOUT), < 0 waits
+ * without limit. A free in any process wakes the wait. POOL_DESTROYED
+ * when the pool goes while waiting (the last module close).
+ */
+int32_t hb_mem_share_pool_alloc_buf_timeout(int32_t fd,
+					    hb_mem_common_buf_t *buf,
+					    int64_t timeout_ms);
+
 /* ---- Queue ----------------------------------------------------------- */
 
 /*

@@ -461,6 +461,60 @@ int32_t hb_mem_pool_free_buf(uint64_t virt_addr);
 /** Current state of the pool @fd. */
 int32_t hb_mem_pool_get_info(int32_t fd, hb_mem_pool_t *pool);
 
+/* ---- Share pool ------------------------------------------------------ */
+
+/*
+ * @num blocks of @size bytes (each page-aligned) that several processes
+ * hold at once. The creating process manages the pool: it allocates and
+ * frees blocks, in user space without a syscall. It hands a block's
+ * descriptor to other processes over any IPC; they take it with
+ * hb_mem_import_com_buf() and let go with hb_mem_free_buf(). The
+ * descriptor's flags carry HB_MEM_USAGE_MEM_SHARE_POOL, which is what makes
+ * an import a hold on the block. A block returns to the pool only when the
+ * owner and every importer have freed it; a holder that dies gives its
+ * blocks back. All blocks are one backing buffer with one share id: a
+ * block's descriptor has that id, phys_addr = the block's device address,
+ * and fd = the pool's fd. Only the process that created a pool can
+ * manage it: a forked child gets NOT_ALLOW and imports like any process.
+ * Errors of all five: MODULE_NOT_FOUND when the module is not open.
+ */
+
+/**
+ * Create a pool of @num (1..65536) blocks of @size (1..UINT32_MAX) bytes.
+ * Errors: INVALID_PARAMS (NULL @pool, @num or @size 0 or too large),
+ * INSUFFICIENT_MEM (the heap cannot hold num blocks).
+ */
+int32_t hb_mem_share_pool_create(uint32_t num, uint64_t size, int64_t flags,
+				 hb_mem_share_pool_t *pool);
+
+/**
+ * Destroy the pool @fd. Errors: POOL_NOT_FOUND (@fd is no share pool of
+ * this process), POOL_BUSY (a block is held, by the owner or an importer),
+ * NOT_ALLOW (a forked child's copy).
+ */
+int32_t hb_mem_share_pool_destroy(int32_t fd);
+
+/**
+ * Take a free block. Errors: INVALID_PARAMS (NULL @buf), POOL_NOT_FOUND,
+ * INSUFFICIENT_MEM (no block free: it does not wait; see
+ * hb_mem_share_pool_alloc_buf_timeout() in hb_mem_ext.h), NOT_ALLOW.
+ */
+int32_t hb_mem_share_pool_alloc_buf(int32_t fd, hb_mem_common_buf_t *buf);
+
+/**
+ * The owner lets go of the block starting at @virt_addr. Errors:
+ * INVALID_VADDR (not the start of a block the owner holds: inside one,
+ * freed twice, or no share pool's), NOT_ALLOW.
+ */
+int32_t hb_mem_share_pool_free_buf(uint64_t virt_addr);
+
+/**
+ * State of the pool @fd: total_buf_cnt, avail_buf_cnt (blocks nobody
+ * holds, after giving back what dead holders held), size, flags, fd.
+ * Errors: INVALID_PARAMS (NULL @pool), POOL_NOT_FOUND.
+ */
+int32_t hb_mem_share_pool_get_info(int32_t fd, hb_mem_share_pool_t *pool);
+
 /* ---- Queue ----------------------------------------------------------- */
 
 /*
