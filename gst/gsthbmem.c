@@ -34,6 +34,8 @@ plugin_init (GstPlugin * plugin)
   hbmem_register_allocator ();
 
   ret |= GST_ELEMENT_REGISTER (hbmemqueue, plugin);
+  ret |= GST_ELEMENT_REGISTER (hbmemsink, plugin);
+  ret |= GST_ELEMENT_REGISTER (hbmemsrc, plugin);
 
   return ret;
 }

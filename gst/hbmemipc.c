@@ -56,7 +56,7 @@ static int ipc_socket(int *fd)
 /* 0 if someone accepts connections at @sa, else a negative errno. */
 static int ipc_probe_live(const struct sockaddr_un *sa)
 {
-	int s, ret;
+	int s = -1, ret;
 
 	ret = ipc_socket(&s);
 	if (ret < 0)
@@ -72,7 +72,7 @@ int hbmem_ipc_listen(const char *path, int *fd)
 {
 	struct sockaddr_un sa;
 	struct stat st;
-	int s, ret;
+	int s = -1, ret;
 
 	if (!fd)
 		return -EINVAL;
@@ -129,7 +129,7 @@ int hbmem_ipc_connect(const char *path, int timeout_ms, int *fd)
 	const struct timespec pause = { 0, 10 * 1000 * 1000 };
 	struct sockaddr_un sa;
 	int64_t deadline;
-	int s, ret;
+	int s = -1, ret;
 
 	if (!fd || timeout_ms < 0)
 		return -EINVAL;

@@ -15,6 +15,7 @@
  *   sink                                        src
  *    |--- HELLO {pid, backlog} ----------------->|  on connect
  *    |--- EVENT stream-start, caps, segment ---->|  sticky state, late joiners
+ *    |<-- HELLO {pid} ---------------------------|  src streams: send buffers
  *    |--- MEM {id 7, size, flags} + fd --------->|  first time block 7 is sent
  *    |--- BUFFER {seq 1, mem[] = {7, off, len}} >|  wraps block 7, no syscall
  *    |<-- RELEASE {seq 1} -----------------------|  last ref dropped downstream
@@ -42,7 +43,7 @@
 #define HBMEM_IPC_MAX_FDS	1	/* fds in one message (MEM) */
 
 enum hbmem_ipc_type {
-	HBMEM_IPC_HELLO = 1,	/* sink -> src */
+	HBMEM_IPC_HELLO = 1,	/* both: sink greets, src says it streams */
 	HBMEM_IPC_MEM = 2,	/* sink -> src, one fd */
 	HBMEM_IPC_FORGET = 3,	/* sink -> src */
 	HBMEM_IPC_BUFFER = 4,	/* sink -> src */

@@ -1,0 +1,1057 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * SECTION:element-hbmemsink
+ * @title: hbmemsink
+ * @see_also: hbmemsrc
+ *
+ * Hands its buffers to hbmemsrc elements in other processes without
+ * copying them. It listens on a unix socket (#GstHbmemSink:socket-path);
+ * any number of hbmemsrc connect to it.
+ *
+ * It proposes a #GstHbmemBufferPool upstream, so producers write straight
+ * into shared hb_mem memory. A buffer whose memory is not hb_mem memory is
+ * copied into a buffer of the sink's own pool (counted in
+ * #GstHbmemSink:copies and reported once in the GST_PERFORMANCE debug
+ * category). Each memory block's fd is sent once to each consumer
+ * (SCM_RIGHTS); after that a buffer is a small descriptor: block ids,
+ * offsets, timestamps, flags and the video meta. The sink keeps a reference
+ * on every buffer it sent until each consumer that received it has
+ * released it (or disconnected), so blocks return to their pool only when
+ * no process reads them any more.
+ *
+ * Serialized events go to every consumer; a consumer that connects late
+ * first receives the current stream-start, caps, segment and tags, then
+ * starts at the next buffer. Upstream events from consumers (QoS, seek,
+ * reconfigure, ...) are pushed upstream from the sink pad.
+ *
+ * A consumer never blocks the producer: a consumer already holding
+ * #GstHbmemSink:backlog buffers, or whose socket queue is full, misses
+ * buffers (counted in #GstHbmemSink:frames-dropped) until it catches up.
+ * With #GstHbmemSink:wait-for-connection, rendering waits for the first
+ * consumer; otherwise buffers rendered with no consumer are discarded.
+ *
+ * ## Example
+ * |[
+ * gst-launch-1.0 videotestsrc ! video/x-raw,format=NV12 ! hbmemsink socket-path=/tmp/cam
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gst/allocators/allocators.h>
+#include <gst/video/video.h>
+
+#include "gsthbmemsink.h"
+#include "gsthbmemallocator.h"
+#include "gsthbmembufferpool.h"
+#include "gsthbmemipcevent.h"
+#include "hbmemipc.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_hbmem_sink_debug);
+GST_DEBUG_CATEGORY_STATIC (CAT_PERFORMANCE);
+#define GST_CAT_DEFAULT gst_hbmem_sink_debug
+
+#define DEFAULT_BUFFERS 8
+#define DEFAULT_BACKLOG 4
+#define DEFAULT_WAIT_FOR_CONNECTION TRUE
+
+enum
+{
+  PROP_0,
+  PROP_SOCKET_PATH,
+  PROP_BUFFERS,
+  PROP_BACKLOG,
+  PROP_WAIT_FOR_CONNECTION,
+  PROP_NUM_CLIENTS,
+  PROP_FRAMES_SENT,
+  PROP_FRAMES_DROPPED,
+  PROP_COPIES,
+};
+
+/* The sticky events a late joiner gets before its first buffer. */
+enum
+{
+  STICKY_STREAM_START,
+  STICKY_CAPS,
+  STICKY_SEGMENT,
+  STICKY_TAG,
+  STICKY_EOS,
+  N_STICKY,
+};
+
+/*
+ * Block ids live on the memories (qdata), which may die in any thread,
+ * after the sink too: the table they report to is refcounted apart.
+ */
+typedef struct
+{
+  gint refcount;
+  GMutex lock;
+  guint32 next_id;
+  GArray *forgotten;            /* ids of freed blocks, to FORGET */
+} HbmemBlockTable;
+
+typedef struct
+{
+  HbmemBlockTable *table;
+  guint32 id;
+} HbmemBlockTag;
+
+typedef struct
+{
+  int sock;
+  GstPollFD pfd;
+  GHashTable *known;            /* block ids this consumer has an fd for */
+  GHashTable *held;             /* seq -> GstBuffer it has not released */
+  guint64 next_seq;
+  gboolean ready;               /* it said HELLO: it is streaming */
+  gboolean dead;                /* a send failed for good: drop it */
+} HbmemSinkClient;
+
+struct _GstHbmemSink
+{
+  GstBaseSink parent;
+
+  /* properties */
+  gchar *socket_path;
+  guint buffers;
+  guint backlog;
+  gboolean wait_for_connection;
+
+  /* counters, under the object lock */
+  guint64 sent;
+  guint64 dropped;
+  guint64 copies;
+
+  /* the socket side; clients, sticky and unlocked under lock */
+  GMutex lock;
+  GCond cond;
+  int listen_fd;
+  GstPoll *poll;
+  GThread *thread;
+  GList *clients;
+  GstEvent *sticky[N_STICKY];
+  gboolean unlocked;
+
+  HbmemBlockTable *blocks;
+  GQuark block_quark;           /* per instance: a memory may meet two sinks */
+
+  /* streaming thread */
+  GstBufferPool *pool;          /* for copies */
+  GstVideoInfo info;
+  gboolean is_video;
+  gboolean copy_reported;
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+#define gst_hbmem_sink_parent_class parent_class
+G_DEFINE_TYPE (GstHbmemSink, gst_hbmem_sink, GST_TYPE_BASE_SINK);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (hbmemsink, "hbmemsink", GST_RANK_NONE,
+    GST_TYPE_HBMEM_SINK, GST_DEBUG_CATEGORY_INIT (gst_hbmem_sink_debug,
+        "hbmemsink", 0, "hbmem zero-copy inter-process sink");
+    GST_DEBUG_CATEGORY_GET (CAT_PERFORMANCE, "GST_PERFORMANCE"));
+
+/* ---- block ids ------------------------------------------------------- */
+
+static HbmemBlockTable *
+block_table_new (void)
+{
+  HbmemBlockTable *t = g_new0 (HbmemBlockTable, 1);
+
+  t->refcount = 1;
+  g_mutex_init (&t->lock);
+  t->next_id = 1;
+  t->forgotten = g_array_new (FALSE, FALSE, sizeof (guint32));
+  return t;
+}
+
+static void
+block_table_unref (HbmemBlockTable * t)
+{
+  if (!g_atomic_int_dec_and_test (&t->refcount))
+    return;
+  g_array_unref (t->forgotten);
+  g_mutex_clear (&t->lock);
+  g_free (t);
+}
+
+static void
+block_tag_free (gpointer data)
+{
+  HbmemBlockTag *tag = data;
+
+  g_mutex_lock (&tag->table->lock);
+  g_array_append_val (tag->table->forgotten, tag->id);
+  g_mutex_unlock (&tag->table->lock);
+  block_table_unref (tag->table);
+  g_free (tag);
+}
+
+/* The root memory whose fd covers @mem, and its block id. */
+static guint32
+sink_block_id (GstHbmemSink * self, GstMemory * mem, GstMemory ** root)
+{
+  GstMemory *r = mem->parent ? mem->parent : mem;
+  HbmemBlockTag *tag;
+
+  tag = gst_mini_object_get_qdata (GST_MINI_OBJECT_CAST (r),
+      self->block_quark);
+  if (!tag) {
+    tag = g_new0 (HbmemBlockTag, 1);
+    g_atomic_int_inc (&self->blocks->refcount);
+    tag->table = self->blocks;
+    g_mutex_lock (&self->blocks->lock);
+    tag->id = self->blocks->next_id++;
+    if (self->blocks->next_id == 0)
+      self->blocks->next_id = 1;
+    g_mutex_unlock (&self->blocks->lock);
+    gst_mini_object_set_qdata (GST_MINI_OBJECT_CAST (r), self->block_quark,
+        tag, block_tag_free);
+  }
+  *root = r;
+  return tag->id;
+}
+
+/* ---- clients --------------------------------------------------------- */
+
+static void
+client_free (HbmemSinkClient * c)
+{
+  close (c->sock);
+  g_hash_table_unref (c->known);
+  g_hash_table_unref (c->held);
+  g_free (c);
+}
+
+static int
+client_send_event (HbmemSinkClient * c, GstEvent * ev)
+{
+  gchar *text = gst_hbmem_ipc_event_to_text (ev);
+  int ret;
+
+  if (!text)
+    return -EINVAL;
+  ret = hbmem_ipc_send_event (c->sock, GST_EVENT_TYPE (ev),
+      GST_EVENT_SEQNUM (ev), text);
+  g_free (text);
+  return ret;
+}
+
+/* A new consumer: greet it and give it the stream's current state. */
+static void
+sink_accept (GstHbmemSink * self)
+{
+  HbmemSinkClient *c;
+  int sock, i;
+
+  while (hbmem_ipc_accept (self->listen_fd, &sock) == 0) {
+    struct hbmem_ipc_hello hello = { 0, };
+
+    c = g_new0 (HbmemSinkClient, 1);
+    c->sock = sock;
+    c->known = g_hash_table_new (NULL, NULL);
+    c->held = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+        (GDestroyNotify) gst_buffer_unref);
+    c->next_seq = 1;
+    hello.pid = (guint32) getpid ();
+    hello.backlog = self->backlog;
+
+    g_mutex_lock (&self->lock);
+    if (hbmem_ipc_send (sock, HBMEM_IPC_HELLO, &hello, sizeof (hello),
+            NULL, 0) < 0)
+      c->dead = TRUE;
+    for (i = 0; i < N_STICKY && !c->dead; i++)
+      if (self->sticky[i] && client_send_event (c, self->sticky[i]) < 0)
+        c->dead = TRUE;
+    if (c->dead) {
+      g_mutex_unlock (&self->lock);
+      client_free (c);
+      continue;
+    }
+    gst_poll_fd_init (&c->pfd);
+    c->pfd.fd = sock;
+    gst_poll_add_fd (self->poll, &c->pfd);
+    gst_poll_fd_ctl_read (self->poll, &c->pfd, TRUE);
+    self->clients = g_list_append (self->clients, c);
+    g_cond_broadcast (&self->cond);
+    g_mutex_unlock (&self->lock);
+    GST_INFO_OBJECT (self, "consumer connected (fd %d)", sock);
+  }
+}
+
+/* Drop a consumer: every buffer it held is released with it. */
+static void
+sink_drop_client (GstHbmemSink * self, HbmemSinkClient * c)
+{
+  g_mutex_lock (&self->lock);
+  self->clients = g_list_remove (self->clients, c);
+  g_mutex_unlock (&self->lock);
+  gst_poll_remove_fd (self->poll, &c->pfd);
+  GST_INFO_OBJECT (self, "consumer gone (fd %d), %u buffers released", c->sock,
+      g_hash_table_size (c->held));
+  client_free (c);
+}
+
+/*
+ * Read what a consumer sent. Returns FALSE when it must go (closed, or
+ * broke the protocol). Buffers and events are handled outside the lock.
+ */
+static gboolean
+sink_read_client (GstHbmemSink * self, HbmemSinkClient * c,
+    struct hbmem_ipc_msg *msg)
+{
+  for (;;) {
+    int ret = hbmem_ipc_recv (c->sock, msg);
+
+    if (ret == -EAGAIN)
+      return !c->dead;
+    if (ret < 0)
+      return FALSE;
+    if (msg->type == HBMEM_IPC_RELEASE) {
+      GstBuffer *buf = NULL;
+      gint64 seq = (gint64) msg->u.release.seq;
+
+      g_mutex_lock (&self->lock);
+      if (!g_hash_table_steal_extended (c->held, &seq, NULL,
+              (gpointer *) & buf)) {
+        g_mutex_unlock (&self->lock);
+        GST_DEBUG_OBJECT (self, "consumer released unknown seq %"
+            G_GINT64_FORMAT, seq);
+        return FALSE;
+      }
+      g_mutex_unlock (&self->lock);
+      /* the key was stolen with the value: free it here */
+      gst_buffer_unref (buf);
+    } else if (msg->type == HBMEM_IPC_HELLO) {
+      /* the consumer is streaming: buffers from now on are for it */
+      g_mutex_lock (&self->lock);
+      c->ready = TRUE;
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->lock);
+    } else if (msg->type == HBMEM_IPC_EVENT) {
+      GstEvent *ev = gst_hbmem_ipc_event_from_text (msg->u.event.type,
+          msg->u.event.seqnum, hbmem_ipc_event_text (msg), TRUE);
+
+      if (ev) {
+        GST_DEBUG_OBJECT (self, "upstream %s from a consumer",
+            GST_EVENT_TYPE_NAME (ev));
+        gst_pad_push_event (GST_BASE_SINK_PAD (self), ev);
+      }
+    } else {
+      hbmem_ipc_msg_clear (msg);
+      return FALSE;
+    }
+  }
+}
+
+static gpointer
+sink_thread (gpointer data)
+{
+  GstHbmemSink *self = data;
+  struct hbmem_ipc_msg *msg = g_new0 (struct hbmem_ipc_msg, 1);
+  GstPollFD lfd;
+
+  gst_poll_fd_init (&lfd);
+  lfd.fd = self->listen_fd;
+  gst_poll_add_fd (self->poll, &lfd);
+  gst_poll_fd_ctl_read (self->poll, &lfd, TRUE);
+
+  for (;;) {
+    GList *l, *gone = NULL;
+
+    if (gst_poll_wait (self->poll, GST_CLOCK_TIME_NONE) < 0 && errno == EBUSY)
+      break;
+    if (gst_poll_fd_can_read (self->poll, &lfd))
+      sink_accept (self);
+    /* only this thread adds or removes clients */
+    for (l = self->clients; l; l = l->next) {
+      HbmemSinkClient *c = l->data;
+
+      if (c->dead || gst_poll_fd_has_closed (self->poll, &c->pfd) ||
+          gst_poll_fd_has_error (self->poll, &c->pfd) ||
+          (gst_poll_fd_can_read (self->poll, &c->pfd) &&
+              !sink_read_client (self, c, msg)))
+        gone = g_list_prepend (gone, c);
+    }
+    for (l = gone; l; l = l->next)
+      sink_drop_client (self, l->data);
+    g_list_free (gone);
+  }
+  gst_poll_remove_fd (self->poll, &lfd);
+  g_free (msg);
+  return NULL;
+}
+
+/* ---- sending --------------------------------------------------------- */
+
+static void
+sink_fill_video (GstHbmemSink * self, GstBuffer * buf,
+    struct hbmem_ipc_video_meta *v)
+{
+  GstVideoMeta *meta = gst_buffer_get_video_meta (buf);
+  guint i;
+
+  if (meta) {
+    v->format = meta->format;
+    v->flags = meta->flags;
+    v->width = meta->width;
+    v->height = meta->height;
+    v->n_planes = MIN (meta->n_planes, HBMEM_IPC_MAX_PLANES);
+    for (i = 0; i < v->n_planes; i++) {
+      v->offset[i] = meta->offset[i];
+      v->stride[i] = meta->stride[i];
+    }
+  } else if (self->is_video) {
+    /* no meta: the caps' default layout holds */
+    v->format = GST_VIDEO_INFO_FORMAT (&self->info);
+    v->width = GST_VIDEO_INFO_WIDTH (&self->info);
+    v->height = GST_VIDEO_INFO_HEIGHT (&self->info);
+    v->n_planes = MIN (GST_VIDEO_INFO_N_PLANES (&self->info),
+        HBMEM_IPC_MAX_PLANES);
+    for (i = 0; i < v->n_planes; i++) {
+      v->offset[i] = GST_VIDEO_INFO_PLANE_OFFSET (&self->info, i);
+      v->stride[i] = GST_VIDEO_INFO_PLANE_STRIDE (&self->info, i);
+    }
+  }
+}
+
+/* Tell @c which blocks died since; with self->lock held. */
+static void
+sink_forget_locked (HbmemSinkClient * c, GArray * ids)
+{
+  guint i;
+
+  for (i = 0; i < ids->len && !c->dead; i++) {
+    struct hbmem_ipc_forget f = { g_array_index (ids, guint32, i), 0 };
+
+    if (!g_hash_table_remove (c->known, GUINT_TO_POINTER (f.id)))
+      continue;
+    if (hbmem_ipc_send (c->sock, HBMEM_IPC_FORGET, &f, sizeof (f), NULL,
+            0) < 0)
+      c->dead = TRUE;           /* it would map a stale block: drop it */
+  }
+}
+
+/*
+ * Send @buf to @c; with self->lock held. Returns 1 sent, 0 dropped for
+ * this consumer (backlog full or socket queue full), -1 consumer broken.
+ */
+static int
+sink_send_locked (GstHbmemSink * self, HbmemSinkClient * c, GstBuffer * buf,
+    const struct hbmem_ipc_buffer *tmpl, GstMemory ** roots)
+{
+  struct hbmem_ipc_buffer b = *tmpl;
+  guint i;
+  int ret;
+
+  if (g_hash_table_size (c->held) >= self->backlog)
+    return 0;
+  for (i = 0; i < b.n_mems; i++) {
+    struct hbmem_ipc_mem m = { b.mem[i].id, 0, 0 };
+    int fd;
+
+    if (g_hash_table_contains (c->known, GUINT_TO_POINTER (m.id)))
+      continue;
+    gst_memory_get_sizes (roots[i], NULL, &m.size);
+    if (gst_is_dmabuf_memory (roots[i]))
+      m.flags |= HBMEM_IPC_MEM_DMABUF;
+    fd = gst_fd_memory_get_fd (roots[i]);
+    ret = hbmem_ipc_send (c->sock, HBMEM_IPC_MEM, &m, sizeof (m), &fd, 1);
+    if (ret == -EAGAIN)
+      return 0;
+    if (ret < 0)
+      return -1;
+    g_hash_table_add (c->known, GUINT_TO_POINTER (m.id));
+  }
+  b.seq = c->next_seq;
+  ret = hbmem_ipc_send (c->sock, HBMEM_IPC_BUFFER, &b, sizeof (b), NULL, 0);
+  if (ret == -EAGAIN)
+    return 0;
+  if (ret < 0)
+    return -1;
+  c->next_seq++;
+  g_hash_table_insert (c->held, g_memdup2 (&b.seq, sizeof (gint64)),
+      gst_buffer_ref (buf));
+  return 1;
+}
+
+/* ---- copies ---------------------------------------------------------- */
+
+static gboolean
+sink_buffer_is_hbmem (GstBuffer * buf)
+{
+  guint i, n = gst_buffer_n_memory (buf);
+
+  if (n == 0 || n > HBMEM_IPC_MAX_MEMS)
+    return FALSE;
+  for (i = 0; i < n; i++)
+    if (!gst_is_hbmem_memory (gst_buffer_peek_memory (buf, i)))
+      return FALSE;
+  return TRUE;
+}
+
+static GstBufferPool *
+sink_make_pool (GstHbmemSink * self, GstCaps * caps, guint * size)
+{
+  GstBufferPool *pool = gst_hbmem_buffer_pool_new ();
+  GstStructure *config = gst_buffer_pool_get_config (pool);
+  GstVideoInfo info;
+
+  if (!gst_video_info_from_caps (&info, caps))
+    goto fail;
+  gst_buffer_pool_config_set_params (config, caps, info.size, self->buffers,
+      0);
+  gst_buffer_pool_config_add_option (config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+  if (!gst_buffer_pool_set_config (pool, config))
+    goto fail_nocfg;
+  config = gst_buffer_pool_get_config (pool);
+  gst_buffer_pool_config_get_params (config, NULL, size, NULL, NULL);
+  gst_structure_free (config);
+  return pool;
+
+fail:
+  gst_structure_free (config);
+fail_nocfg:
+  gst_object_unref (pool);
+  return NULL;
+}
+
+/* A copy of @in in hb_mem memory (transfer full), or NULL. */
+static GstBuffer *
+sink_copy (GstHbmemSink * self, GstBuffer * in)
+{
+  GstVideoFrame sf, df;
+  GstBuffer *out = NULL;
+  gboolean ok = FALSE;
+
+  if (!self->pool || gst_buffer_pool_acquire_buffer (self->pool, &out,
+          NULL) != GST_FLOW_OK)
+    return NULL;
+  if (gst_video_frame_map (&sf, &self->info, in, GST_MAP_READ)) {
+    if (gst_video_frame_map (&df, &self->info, out, GST_MAP_WRITE)) {
+      ok = gst_video_frame_copy (&df, &sf);
+      gst_video_frame_unmap (&df);
+    }
+    gst_video_frame_unmap (&sf);
+  }
+  if (!ok) {
+    gst_buffer_unref (out);
+    return NULL;
+  }
+  gst_buffer_copy_into (out, in, GST_BUFFER_COPY_FLAGS |
+      GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
+  GST_OBJECT_LOCK (self);
+  self->copies++;
+  GST_OBJECT_UNLOCK (self);
+  if (!self->copy_reported) {
+    self->copy_reported = TRUE;
+    GST_CAT_INFO_OBJECT (CAT_PERFORMANCE, self, "upstream buffers are not "
+        "hb_mem memory (upstream ignored the proposed pool): copying each "
+        "one into the sink's pool");
+  }
+  return out;
+}
+
+/* ---- GstBaseSink ----------------------------------------------------- */
+
+static gboolean
+sink_any_ready_locked (GstHbmemSink * self)
+{
+  GList *l;
+
+  for (l = self->clients; l; l = l->next)
+    if (((HbmemSinkClient *) l->data)->ready)
+      return TRUE;
+  return FALSE;
+}
+
+/* Wait for a streaming consumer, unless unlocked (flush, shutdown). */
+static gboolean
+sink_wait_for_client (GstHbmemSink * self)
+{
+  gboolean ok;
+
+  g_mutex_lock (&self->lock);
+  while (!sink_any_ready_locked (self) && !self->unlocked)
+    g_cond_wait (&self->cond, &self->lock);
+  ok = !self->unlocked;
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+static GstFlowReturn
+gst_hbmem_sink_render (GstBaseSink * bsink, GstBuffer * in)
+{
+  GstHbmemSink *self = GST_HBMEM_SINK (bsink);
+  GstMemory *roots[HBMEM_IPC_MAX_MEMS];
+  struct hbmem_ipc_buffer tmpl = { 0, };
+  guint64 sent = 0, dropped = 0;
+  gboolean reap = FALSE;
+  GArray *forgotten;
+  GstBuffer *buf;
+  GList *l;
+  guint i;
+
+  if (self->wait_for_connection && !sink_wait_for_client (self))
+    return GST_FLOW_FLUSHING;
+
+  if (sink_buffer_is_hbmem (in)) {
+    buf = gst_buffer_ref (in);
+  } else {
+    buf = sink_copy (self, in);
+    if (!buf) {
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("Could not copy a buffer into hb_mem memory."),
+          ("caps are not raw video, or the pool failed"));
+      return GST_FLOW_ERROR;
+    }
+  }
+
+  tmpl.pts = GST_BUFFER_PTS (buf);
+  tmpl.dts = GST_BUFFER_DTS (buf);
+  tmpl.duration = GST_BUFFER_DURATION (buf);
+  tmpl.offset = GST_BUFFER_OFFSET (buf);
+  tmpl.offset_end = GST_BUFFER_OFFSET_END (buf);
+  tmpl.flags = GST_BUFFER_FLAGS (buf);
+  tmpl.n_mems = gst_buffer_n_memory (buf);
+  for (i = 0; i < tmpl.n_mems; i++) {
+    GstMemory *mem = gst_buffer_peek_memory (buf, i);
+    gsize offset, size;
+
+    size = gst_memory_get_sizes (mem, &offset, NULL);
+    tmpl.mem[i].id = sink_block_id (self, mem, &roots[i]);
+    /* fd memory (and shares of it) starts mem->offset into the fd */
+    tmpl.mem[i].offset = offset;
+    tmpl.mem[i].size = size;
+  }
+  sink_fill_video (self, buf, &tmpl.video);
+
+  g_mutex_lock (&self->blocks->lock);
+  forgotten = self->blocks->forgotten;
+  self->blocks->forgotten = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_mutex_unlock (&self->blocks->lock);
+
+  g_mutex_lock (&self->lock);
+  for (l = self->clients; l; l = l->next) {
+    HbmemSinkClient *c = l->data;
+    int ret;
+
+    if (c->dead)
+      continue;
+    sink_forget_locked (c, forgotten);
+    if (!c->ready)
+      continue;
+    ret = c->dead ? -1 : sink_send_locked (self, c, buf, &tmpl, roots);
+    if (ret > 0)
+      sent++;
+    else if (ret == 0)
+      dropped++;
+    else
+      c->dead = TRUE;
+    reap |= c->dead;
+  }
+  g_mutex_unlock (&self->lock);
+  g_array_unref (forgotten);
+  gst_buffer_unref (buf);
+
+  /* the thread reaps broken consumers */
+  if (reap)
+    gst_poll_restart (self->poll);
+
+  GST_OBJECT_LOCK (self);
+  self->sent += sent;
+  self->dropped += dropped;
+  GST_OBJECT_UNLOCK (self);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_hbmem_sink_event (GstBaseSink * bsink, GstEvent * event)
+{
+  GstHbmemSink *self = GST_HBMEM_SINK (bsink);
+  gboolean reap = FALSE;
+  gint slot = -1;
+  GList *l;
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+      slot = STICKY_STREAM_START;
+      break;
+    case GST_EVENT_CAPS:
+      slot = STICKY_CAPS;
+      break;
+    case GST_EVENT_SEGMENT:
+      slot = STICKY_SEGMENT;
+      break;
+    case GST_EVENT_TAG:
+      slot = STICKY_TAG;
+      break;
+    case GST_EVENT_EOS:
+      slot = STICKY_EOS;
+      break;
+    default:
+      break;
+  }
+  if (gst_hbmem_ipc_event_is_forwarded (event, FALSE)) {
+    g_mutex_lock (&self->lock);
+    if (slot >= 0)
+      gst_event_replace (&self->sticky[slot], event);
+    if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
+      gst_event_replace (&self->sticky[STICKY_EOS], NULL);
+      gst_event_replace (&self->sticky[STICKY_SEGMENT], NULL);
+    } else if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START) {
+      gst_event_replace (&self->sticky[STICKY_EOS], NULL);
+      gst_event_replace (&self->sticky[STICKY_TAG], NULL);
+    }
+    for (l = self->clients; l; l = l->next) {
+      HbmemSinkClient *c = l->data;
+
+      /* an event lost to a full queue would corrupt the stream: drop it */
+      if (!c->dead && client_send_event (c, event) < 0) {
+        c->dead = TRUE;
+        reap = TRUE;
+      }
+    }
+    g_mutex_unlock (&self->lock);
+    if (reap && self->poll)
+      gst_poll_restart (self->poll);
+  }
+  return GST_BASE_SINK_CLASS (parent_class)->event (bsink, event);
+}
+
+static gboolean
+gst_hbmem_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
+{
+  GstHbmemSink *self = GST_HBMEM_SINK (bsink);
+  guint size;
+
+  if (self->pool) {
+    gst_buffer_pool_set_active (self->pool, FALSE);
+    gst_clear_object (&self->pool);
+  }
+  self->is_video = gst_video_info_from_caps (&self->info, caps);
+  if (!self->is_video)
+    return TRUE;                /* only hb_mem memory can pass, no copies */
+  /* without a pool only hb_mem memory can pass (render says so) */
+  self->pool = sink_make_pool (self, caps, &size);
+  if (self->pool && !gst_buffer_pool_set_active (self->pool, TRUE))
+    gst_clear_object (&self->pool);
+  if (!self->pool)
+    GST_WARNING_OBJECT (self, "no hb_mem pool for %" GST_PTR_FORMAT
+        ": buffers in other memory cannot be copied", caps);
+  return TRUE;
+}
+
+static gboolean
+gst_hbmem_sink_propose_allocation (GstBaseSink * bsink, GstQuery * query)
+{
+  GstHbmemSink *self = GST_HBMEM_SINK (bsink);
+  GstBufferPool *pool = NULL;
+  gboolean need_pool;
+  GstCaps *caps;
+  guint size = 0;
+
+  gst_query_parse_allocation (query, &caps, &need_pool);
+  if (!caps)
+    return FALSE;
+  gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+  pool = sink_make_pool (self, caps, &size);
+  if (!pool)
+    return TRUE;                /* not raw video: upstream's memory it is */
+  /* the pool is offered even without need_pool: it is the zero-copy path */
+  gst_query_add_allocation_pool (query, pool, size, self->buffers, 0);
+  gst_object_unref (pool);
+  GST_DEBUG_OBJECT (self, "proposed an hbmem pool of %u-byte buffers (%s)",
+      size, need_pool ? "needed" : "not asked for");
+  return TRUE;
+}
+
+static gboolean
+gst_hbmem_sink_start (GstBaseSink * bsink)
+{
+  GstHbmemSink *self = GST_HBMEM_SINK (bsink);
+  GError *err = NULL;
+  int ret;
+
+  if (!self->socket_path) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No socket-path set."),
+        (NULL));
+    return FALSE;
+  }
+  ret = hbmem_ipc_listen (self->socket_path, &self->listen_fd);
+  if (ret < 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
+        ("Could not listen on %s.", self->socket_path),
+        ("%s", g_strerror (-ret)));
+    return FALSE;
+  }
+  self->poll = gst_poll_new (TRUE);
+  self->blocks = block_table_new ();
+  self->unlocked = FALSE;
+  self->copy_reported = FALSE;
+  GST_OBJECT_LOCK (self);
+  self->sent = self->dropped = self->copies = 0;
+  GST_OBJECT_UNLOCK (self);
+  self->thread = g_thread_try_new ("hbmemsink", sink_thread, self, &err);
+  if (!self->thread) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Could not start a thread."),
+        ("%s", err->message));
+    g_error_free (err);
+    gst_poll_free (self->poll);
+    self->poll = NULL;
+    close (self->listen_fd);
+    unlink (self->socket_path);
+    block_table_unref (self->blocks);
+    self->blocks = NULL;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+gst_hbmem_sink_stop (GstBaseSink * bsink)
+{
+  GstHbmemSink *self = GST_HBMEM_SINK (bsink);
+  GList *clients;
+  gint i;
+
+  GST_OBJECT_LOCK (self);
+  GST_INFO_OBJECT (self, "sent %" G_GUINT64_FORMAT ", dropped %"
+      G_GUINT64_FORMAT ", copies %" G_GUINT64_FORMAT, self->sent,
+      self->dropped, self->copies);
+  GST_OBJECT_UNLOCK (self);
+  if (self->thread) {
+    gst_poll_set_flushing (self->poll, TRUE);
+    g_thread_join (self->thread);
+    self->thread = NULL;
+  }
+  g_mutex_lock (&self->lock);
+  clients = self->clients;
+  self->clients = NULL;
+  for (i = 0; i < N_STICKY; i++)
+    gst_event_replace (&self->sticky[i], NULL);
+  g_mutex_unlock (&self->lock);
+  g_list_free_full (clients, (GDestroyNotify) client_free);
+  if (self->listen_fd >= 0) {
+    close (self->listen_fd);
+    self->listen_fd = -1;
+    unlink (self->socket_path);
+  }
+  g_clear_pointer (&self->poll, gst_poll_free);
+  if (self->pool) {
+    gst_buffer_pool_set_active (self->pool, FALSE);
+    gst_clear_object (&self->pool);
+  }
+  g_clear_pointer (&self->blocks, block_table_unref);
+  return TRUE;
+}
+
+static gboolean
+gst_hbmem_sink_unlock (GstBaseSink * bsink)
+{
+  GstHbmemSink *self = GST_HBMEM_SINK (bsink);
+
+  g_mutex_lock (&self->lock);
+  self->unlocked = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gboolean
+gst_hbmem_sink_unlock_stop (GstBaseSink * bsink)
+{
+  GstHbmemSink *self = GST_HBMEM_SINK (bsink);
+
+  g_mutex_lock (&self->lock);
+  self->unlocked = FALSE;
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+/* ---- GObject --------------------------------------------------------- */
+
+static void
+gst_hbmem_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstHbmemSink *self = GST_HBMEM_SINK (object);
+
+  switch (prop_id) {
+    case PROP_SOCKET_PATH:
+      GST_OBJECT_LOCK (self);
+      g_free (self->socket_path);
+      self->socket_path = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_BUFFERS:
+      self->buffers = g_value_get_uint (value);
+      break;
+    case PROP_BACKLOG:
+      self->backlog = g_value_get_uint (value);
+      break;
+    case PROP_WAIT_FOR_CONNECTION:
+      self->wait_for_connection = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_hbmem_sink_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstHbmemSink *self = GST_HBMEM_SINK (object);
+
+  switch (prop_id) {
+    case PROP_SOCKET_PATH:
+      GST_OBJECT_LOCK (self);
+      g_value_set_string (value, self->socket_path);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_BUFFERS:
+      g_value_set_uint (value, self->buffers);
+      break;
+    case PROP_BACKLOG:
+      g_value_set_uint (value, self->backlog);
+      break;
+    case PROP_WAIT_FOR_CONNECTION:
+      g_value_set_boolean (value, self->wait_for_connection);
+      break;
+    case PROP_NUM_CLIENTS:
+      g_mutex_lock (&self->lock);
+      g_value_set_uint (value, g_list_length (self->clients));
+      g_mutex_unlock (&self->lock);
+      break;
+    case PROP_FRAMES_SENT:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint64 (value, self->sent);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_FRAMES_DROPPED:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint64 (value, self->dropped);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_COPIES:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint64 (value, self->copies);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_hbmem_sink_finalize (GObject * object)
+{
+  GstHbmemSink *self = GST_HBMEM_SINK (object);
+
+  g_free (self->socket_path);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_hbmem_sink_class_init (GstHbmemSinkClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *bsink_class = GST_BASE_SINK_CLASS (klass);
+
+  gobject_class->set_property = gst_hbmem_sink_set_property;
+  gobject_class->get_property = gst_hbmem_sink_get_property;
+  gobject_class->finalize = gst_hbmem_sink_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_SOCKET_PATH,
+      g_param_spec_string ("socket-path", "Socket path",
+          "Unix socket to listen on for hbmemsrc consumers", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_BUFFERS,
+      g_param_spec_uint ("buffers", "Buffers",
+          "Buffers the proposed (and the copy) pool starts with; it grows "
+          "while consumers hold buffers, up to buffers + backlog per "
+          "consumer", 1, 64, DEFAULT_BUFFERS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_BACKLOG,
+      g_param_spec_uint ("backlog", "Backlog",
+          "Buffers one consumer may hold; beyond that it misses buffers "
+          "(frames-dropped) instead of stalling the producer", 1, 64,
+          DEFAULT_BACKLOG,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_WAIT_FOR_CONNECTION,
+      g_param_spec_boolean ("wait-for-connection", "Wait for connection",
+          "Hold rendering until the first consumer connects (otherwise "
+          "buffers rendered with no consumer are discarded)",
+          DEFAULT_WAIT_FOR_CONNECTION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_NUM_CLIENTS,
+      g_param_spec_uint ("num-clients", "Consumers",
+          "Consumers connected now", 0, G_MAXUINT, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_FRAMES_SENT,
+      g_param_spec_uint64 ("frames-sent", "Frames sent",
+          "Buffers sent, counted once per consumer", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_FRAMES_DROPPED,
+      g_param_spec_uint64 ("frames-dropped", "Frames dropped",
+          "Buffers a consumer missed because it held its whole backlog or "
+          "its socket queue was full, counted once per consumer", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_COPIES,
+      g_param_spec_uint64 ("copies", "Copies",
+          "Buffers copied because upstream memory was not hb_mem memory", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class,
+      "hbmem inter-process sink", "Sink/Video",
+      "Sends buffers to hbmemsrc elements in other processes without "
+      "copying them", "hbmem developers");
+
+  bsink_class->render = GST_DEBUG_FUNCPTR (gst_hbmem_sink_render);
+  bsink_class->event = GST_DEBUG_FUNCPTR (gst_hbmem_sink_event);
+  bsink_class->set_caps = GST_DEBUG_FUNCPTR (gst_hbmem_sink_set_caps);
+  bsink_class->propose_allocation =
+      GST_DEBUG_FUNCPTR (gst_hbmem_sink_propose_allocation);
+  bsink_class->start = GST_DEBUG_FUNCPTR (gst_hbmem_sink_start);
+  bsink_class->stop = GST_DEBUG_FUNCPTR (gst_hbmem_sink_stop);
+  bsink_class->unlock = GST_DEBUG_FUNCPTR (gst_hbmem_sink_unlock);
+  bsink_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_hbmem_sink_unlock_stop);
+}
+
+static void
+gst_hbmem_sink_init (GstHbmemSink * self)
+{
+  static gint instances;
+  gchar *name;
+
+  self->buffers = DEFAULT_BUFFERS;
+  self->backlog = DEFAULT_BACKLOG;
+  self->wait_for_connection = DEFAULT_WAIT_FOR_CONNECTION;
+  self->listen_fd = -1;
+  /* the last sample would pin one pool buffer */
+  gst_base_sink_set_last_sample_enabled (GST_BASE_SINK (self), FALSE);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  name = g_strdup_printf ("GstHbmemSinkBlock-%d",
+      g_atomic_int_add (&instances, 1));
+  self->block_quark = g_quark_from_string (name);
+  g_free (name);
+}
