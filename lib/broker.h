@@ -15,6 +15,8 @@
 
 #include "broker_proto.h"
 
+struct hbmem_backend;
+
 /*
  * At the first module open, after the backend was chosen: when the backend
  * has no global sharing of its own and a broker can be reached (started if
