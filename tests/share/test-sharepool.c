@@ -891,7 +891,17 @@ static void test_forked_child_cannot_manage_the_pool(TestModule *m,
 
 int main(int argc, char **argv)
 {
+	gchar *dir = NULL, *sock = NULL;
+	int ret;
+
 	g_test_init(&argc, &argv, NULL);
+	/* with a broker to start: a private one, on a socket of our own */
+	if (g_getenv("HBMEM_BROKER_PATH") && !g_getenv("HBMEM_BROKER_SOCKET")) {
+		dir = g_dir_make_tmp("hbmem-spool-XXXXXX", NULL);
+		g_assert_nonnull(dir);
+		sock = g_build_filename(dir, "broker.sock", NULL);
+		g_setenv("HBMEM_BROKER_SOCKET", sock, TRUE);
+	}
 	g_test_add_func("/sharepool/calls-before-open-fail",
 			test_calls_before_open_fail);
 	add_module_test("/sharepool/create-rejects-bad-input",
@@ -930,5 +940,13 @@ int main(int argc, char **argv)
 			test_fresh_block_returns_after_child_frees);
 	add_module_test("/sharepool/fresh/killed-holder-gives-blocks-back",
 			test_fresh_killed_holder_gives_blocks_back);
-	return g_test_run();
+	ret = g_test_run();
+	if (dir) {
+		/* the broker leaves when idle; its socket may outlive us */
+		unlink(sock);
+		rmdir(dir);
+		g_free(sock);
+		g_free(dir);
+	}
+	return ret;
 }
