@@ -419,8 +419,18 @@ hbmem_pool_alloc_video (GstHbmemBufferPool * self, GstBuffer * buffer)
       GST_VIDEO_INFO_FORMAT (&self->info), GST_VIDEO_INFO_WIDTH (&self->info),
       GST_VIDEO_INFO_HEIGHT (&self->info), self->layout.n_planes, offset,
       stride);
-  if (!gst_video_meta_set_alignment (vmeta, self->align))
-    GST_DEBUG_OBJECT (self, "video meta refused the alignment");
+  /*
+   * The meta's alignment carries the padding only: GStreamer re-derives
+   * the strides from it and the masks would make it pick its own stride
+   * rule's answer, not hb_mem's. The strides above already meet the masks.
+   */
+  {
+    GstVideoAlignment meta_align = self->align;
+
+    memset (meta_align.stride_align, 0, sizeof (meta_align.stride_align));
+    if (!gst_video_meta_set_alignment (vmeta, meta_align))
+      GST_WARNING_OBJECT (self, "the video meta refused the padding");
+  }
   gst_buffer_add_hbmem_meta_graph (buffer, &g);
   return GST_FLOW_OK;
 }

@@ -1,0 +1,615 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GstHbmemBufferPool: refused configs, the plane layout in the GstVideoMeta
+ * against the hb_mem graphic buffer (NV12, I420, RGBA, GRAY8 at 641x481,
+ * contiguous and per plane), alignment padding and stride masks, a size
+ * bigger than the frame, common buffers for other caps, recycling of the
+ * same hb_mem buffer, memories restored after a merge, flushing,
+ * deactivation with buffers out, and shutdown with an acquire blocked.
+ * Every test ends with the heaps and the fd table as they started.
+ */
+#include <string.h>
+
+#include <gst/allocators/allocators.h>
+#include <gst/video/video.h>
+
+#include "gst-test.h"
+#include "gsthbmemallocator.h"
+#include "gsthbmembufferpool.h"
+#include "gsthbmemmeta.h"
+
+typedef struct
+{
+  GstBufferPool *pool;
+  int fds_before;
+  guint64 used_before;
+  guint bufs_before;
+} Fixture;
+
+static void
+fixture_setup (Fixture * f, gconstpointer data)
+{
+  f->fds_before = gst_test_count_fds ();
+  f->used_before = gst_test_heaps_used (&f->bufs_before);
+  f->pool = gst_hbmem_buffer_pool_new ();
+}
+
+static void
+fixture_teardown (Fixture * f, gconstpointer data)
+{
+  guint bufs;
+
+  if (gst_buffer_pool_is_active (f->pool))
+    g_assert_true (gst_buffer_pool_set_active (f->pool, FALSE));
+  gst_object_unref (f->pool);
+  g_assert_cmpuint (gst_test_heaps_used (&bufs), ==, f->used_before);
+  g_assert_cmpuint (bufs, ==, f->bufs_before);
+  g_assert_cmpint (gst_test_count_fds (), ==, f->fds_before);
+}
+
+#define add_test(path, fn) \
+  g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+
+/* Configure @pool for @caps_str; contiguous as asked; returns set_config. */
+static gboolean
+configure (GstBufferPool * pool, const gchar * caps_str, guint size,
+    guint min, guint max, gboolean contiguous, const GstVideoAlignment * align)
+{
+  GstCaps *caps = caps_str ? gst_caps_from_string (caps_str) : NULL;
+  GstStructure *config = gst_buffer_pool_get_config (pool);
+  gboolean ok;
+
+  gst_buffer_pool_config_set_params (config, caps, size, min, max);
+  gst_buffer_pool_config_add_option (config,
+      GST_BUFFER_POOL_OPTION_VIDEO_META);
+  if (align) {
+    gst_buffer_pool_config_add_option (config,
+        GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT);
+    gst_buffer_pool_config_set_video_alignment (config, align);
+  }
+  gst_hbmem_buffer_pool_config_set_contiguous (config, contiguous);
+  ok = gst_buffer_pool_set_config (pool, config);
+  if (caps)
+    gst_caps_unref (caps);
+  return ok;
+}
+
+static GstBuffer *
+acquire (GstBufferPool * pool)
+{
+  GstBuffer *buf = NULL;
+
+  g_assert_cmpint (gst_buffer_pool_acquire_buffer (pool, &buf, NULL), ==,
+      GST_FLOW_OK);
+  g_assert_nonnull (buf);
+  return buf;
+}
+
+/* ---- refused configs ------------------------------------------------- */
+
+static void
+test_config_refuses_what_hb_mem_cannot_hold (Fixture * f, gconstpointer d)
+{
+  /* YV12 is I420 with U and V swapped: hb_mem has no such format */
+  g_assert_false (configure (f->pool,
+          "video/x-raw,format=YV12,width=64,height=64", 0, 0, 0, TRUE, NULL));
+  g_assert_false (configure (f->pool,
+          "video/x-raw,format=P010_10LE,width=64,height=64", 0, 0, 0, TRUE,
+          NULL));
+  g_assert_false (configure (f->pool, "application/octet-stream", 0, 0, 0,
+          TRUE, NULL));
+  g_assert_false (configure (f->pool, NULL, 1024, 0, 0, TRUE, NULL));
+  g_assert_true (configure (f->pool,
+          "video/x-raw,format=NV12,width=64,height=64", 0, 0, 0, TRUE, NULL));
+}
+
+static void
+test_format_mapping_round_trips (Fixture * f, gconstpointer d)
+{
+  static const GstVideoFormat fmts[] = {
+    GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_NV21, GST_VIDEO_FORMAT_I420,
+    GST_VIDEO_FORMAT_YUY2, GST_VIDEO_FORMAT_UYVY, GST_VIDEO_FORMAT_GRAY8,
+    GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_RGBA,
+    GST_VIDEO_FORMAT_BGRA, GST_VIDEO_FORMAT_ARGB,
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (fmts); i++) {
+    gint hb = gst_hbmem_video_format_to_hb (fmts[i]);
+
+    g_assert_cmpint (hb, >, MEM_PIX_FMT_NONE);
+    g_assert_cmpint (gst_hbmem_video_format_from_hb (hb), ==, fmts[i]);
+  }
+  g_assert_cmpint (gst_hbmem_video_format_to_hb (GST_VIDEO_FORMAT_I420), ==,
+      MEM_PIX_FMT_YUV420P);
+  g_assert_cmpint (gst_hbmem_video_format_to_hb (GST_VIDEO_FORMAT_YV12), ==,
+      MEM_PIX_FMT_NONE);
+  g_assert_cmpint (gst_hbmem_video_format_from_hb (MEM_PIX_FMT_RAW10), ==,
+      GST_VIDEO_FORMAT_UNKNOWN);
+}
+
+/* ---- layouts --------------------------------------------------------- */
+
+typedef struct
+{
+  const gchar *format;
+  guint n_planes;
+  gint stride[3];               /* bytes, for 641 pixels */
+  guint lines[3];               /* for 481 lines */
+} Layout;
+
+static const Layout layouts[] = {
+  {"NV12", 2, {641, 642, 0}, {481, 241, 0}},
+  {"I420", 3, {641, 321, 321}, {481, 241, 241}},
+  {"RGBA", 1, {2564, 0, 0}, {481, 0, 0}},
+  {"GRAY8", 1, {641, 0, 0}, {481, 0, 0}},
+};
+
+static void
+check_layout (Fixture * f, const Layout * l, gboolean contiguous)
+{
+  gchar *caps = g_strdup_printf ("video/x-raw,format=%s,width=641,height=481,"
+      "framerate=30/1", l->format);
+  GstHbmemMeta *hmeta;
+  GstVideoMeta *vmeta;
+  GstVideoFrame frame;
+  GstVideoInfo info;
+  GstBuffer *buf;
+  gsize start = 0, total = 0;
+  guint i;
+
+  g_assert_true (configure (f->pool, caps, 0, 1, 2, contiguous, NULL));
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  buf = acquire (f->pool);
+
+  vmeta = gst_buffer_get_video_meta (buf);
+  hmeta = gst_buffer_get_hbmem_meta (buf);
+  g_assert_nonnull (vmeta);
+  g_assert_nonnull (hmeta);
+  g_assert_cmpint (hmeta->type, ==, HB_MEM_BUFFER_TYPE_GRAPHIC);
+  g_assert_cmpint (hmeta->graph_buf.format, ==,
+      gst_hbmem_video_format_to_hb (gst_video_format_from_string
+          (l->format)));
+  g_assert_cmpint (hmeta->graph_buf.width, ==, 641);
+  g_assert_cmpint (hmeta->graph_buf.height, ==, 481);
+  /* a one-plane buffer is contiguous whatever was asked */
+  if (l->n_planes == 1)
+    contiguous = TRUE;
+  g_assert_cmpint (hmeta->graph_buf.is_contig, ==, contiguous);
+  g_assert_cmpuint (vmeta->n_planes, ==, l->n_planes);
+  g_assert_cmpint (hmeta->graph_buf.plane_cnt, ==, l->n_planes);
+  g_assert_cmpuint (vmeta->width, ==, 641);
+  g_assert_cmpuint (vmeta->height, ==, 481);
+  g_assert_cmpuint (gst_buffer_n_memory (buf), ==,
+      contiguous ? 1 : l->n_planes);
+
+  for (i = 0; i < l->n_planes; i++) {
+    const hb_mem_graphic_buf_t *g = &hmeta->graph_buf;
+    GstMemory *mem = gst_buffer_peek_memory (buf, contiguous ? 0 : i);
+
+    g_assert_true (gst_is_hbmem_memory (mem));
+    g_assert_cmpint (vmeta->stride[i], ==, l->stride[i]);
+    g_assert_cmpuint (g->size[i], ==, (guint64) l->stride[i] * l->lines[i]);
+    if (contiguous)
+      g_assert_cmpuint (vmeta->offset[i], ==,
+          (gsize) (g->virt_addr[i] - g->virt_addr[0]));
+    else
+      g_assert_cmpuint (vmeta->offset[i], ==, start);
+    start += g->size[i];
+    total += g->size[i];
+    g_assert_cmpint (gst_fd_memory_get_fd (mem), ==, g->fd[i]);
+  }
+  g_assert_cmpuint (gst_buffer_get_size (buf), ==, total);
+
+  /* a frame map lands on hb_mem's planes */
+  {
+    GstCaps *c = gst_caps_from_string (caps);
+
+    g_assert_true (gst_video_info_from_caps (&info, c));
+    gst_caps_unref (c);
+  }
+  g_free (caps);
+  g_assert_true (gst_video_frame_map (&frame, &info, buf, GST_MAP_WRITE));
+  for (i = 0; i < l->n_planes; i++) {
+    g_assert_true (GST_VIDEO_FRAME_PLANE_DATA (&frame, i) ==
+        (gpointer) hmeta->graph_buf.virt_addr[i]);
+    g_assert_cmpint (GST_VIDEO_FRAME_PLANE_STRIDE (&frame, i), ==,
+        l->stride[i]);
+    memset (GST_VIDEO_FRAME_PLANE_DATA (&frame, i), 0x10 + i,
+        hmeta->graph_buf.size[i]);
+  }
+  gst_video_frame_unmap (&frame);
+  g_assert_cmpuint (hmeta->graph_buf.virt_addr[l->n_planes - 1][0], ==,
+      0x10 + l->n_planes - 1);
+
+  gst_buffer_unref (buf);
+  g_assert_true (gst_buffer_pool_set_active (f->pool, FALSE));
+}
+
+static void
+test_layout_contiguous (Fixture * f, gconstpointer d)
+{
+  check_layout (f, d, TRUE);
+}
+
+static void
+test_layout_per_plane (Fixture * f, gconstpointer d)
+{
+  check_layout (f, d, FALSE);
+}
+
+static void
+test_alignment_padding_and_stride_masks (Fixture * f, gconstpointer d)
+{
+  GstVideoAlignment align;
+  GstHbmemMeta *hmeta;
+  GstVideoMeta *vmeta;
+  GstStructure *config;
+  guint heights[GST_VIDEO_MAX_PLANES];
+  const hb_mem_graphic_buf_t *g;
+  GstBuffer *buf;
+  guint size;
+
+  gst_video_alignment_reset (&align);
+  align.padding_top = 2;
+  align.padding_left = 4;
+  align.padding_right = 6;
+  align.padding_bottom = 3;
+  align.stride_align[0] = 63;
+  align.stride_align[1] = 63;
+  g_assert_true (configure (f->pool,
+          "video/x-raw,format=NV12,width=641,height=481", 0, 1, 1, TRUE,
+          &align));
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  buf = acquire (f->pool);
+  vmeta = gst_buffer_get_video_meta (buf);
+  hmeta = gst_buffer_get_hbmem_meta (buf);
+  g = &hmeta->graph_buf;
+
+  /* 641 + 10 padded, grown to the first width whose strides meet 64 */
+  g_assert_cmpint (g->stride, ==, 704);
+  g_assert_cmpint (g->vstride, ==, 486);
+  g_assert_cmpint (vmeta->stride[0], ==, 704);
+  g_assert_cmpint (vmeta->stride[1], ==, 704);
+  g_assert_cmpuint (g->size[0], ==, 704 * 486);
+  g_assert_cmpuint (g->size[1], ==, 704 * 243);
+  /* offsets point at the visible top-left pixel of each plane */
+  g_assert_cmpuint (vmeta->offset[0], ==, 2 * 704 + 4);
+  g_assert_cmpuint (vmeta->offset[1], ==,
+      (gsize) (g->virt_addr[1] - g->virt_addr[0]) + 1 * 704 + 4);
+  g_assert_cmpuint (vmeta->alignment.padding_top, ==, 2);
+  g_assert_cmpuint (vmeta->alignment.padding_left, ==, 4);
+  g_assert_cmpuint (vmeta->alignment.padding_right, ==, 704 - 641 - 4);
+  g_assert_cmpuint (vmeta->alignment.padding_bottom, ==, 486 - 481 - 2);
+  g_assert_true (gst_video_meta_get_plane_height (vmeta, heights));
+  g_assert_cmpuint (heights[0], ==, 486);
+  g_assert_cmpuint (heights[1], ==, 243);
+
+  config = gst_buffer_pool_get_config (f->pool);
+  g_assert_true (gst_buffer_pool_config_get_params (config, NULL, &size,
+          NULL, NULL));
+  g_assert_cmpuint (size, ==, 704 * 486 + 704 * 243);
+  gst_structure_free (config);
+  gst_buffer_unref (buf);
+}
+
+static void
+test_bigger_size_grows_vstride (Fixture * f, gconstpointer d)
+{
+  guint want = 640 * 500 * 3 / 2;
+  GstStructure *config;
+  GstHbmemMeta *hmeta;
+  GstBuffer *buf;
+  guint size;
+
+  g_assert_true (configure (f->pool,
+          "video/x-raw,format=NV12,width=640,height=480", want, 1, 1, TRUE,
+          NULL));
+  config = gst_buffer_pool_get_config (f->pool);
+  g_assert_true (gst_buffer_pool_config_get_params (config, NULL, &size,
+          NULL, NULL));
+  gst_structure_free (config);
+  g_assert_cmpuint (size, >=, want);
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  buf = acquire (f->pool);
+  hmeta = gst_buffer_get_hbmem_meta (buf);
+  g_assert_cmpint (hmeta->graph_buf.vstride, ==, 500);
+  g_assert_cmpuint (gst_buffer_get_size (buf), ==, size);
+  gst_buffer_unref (buf);
+}
+
+static void
+test_other_caps_get_common_buffers (Fixture * f, gconstpointer d)
+{
+  GstHbmemMeta *hmeta;
+  GstMapInfo map;
+  GstBuffer *buf;
+
+  g_assert_true (configure (f->pool, "application/octet-stream", 1000, 2, 2,
+          TRUE, NULL));
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  buf = acquire (f->pool);
+  g_assert_cmpuint (gst_buffer_n_memory (buf), ==, 1);
+  g_assert_true (gst_is_hbmem_memory (gst_buffer_peek_memory (buf, 0)));
+  g_assert_null (gst_buffer_get_video_meta (buf));
+  hmeta = gst_buffer_get_hbmem_meta (buf);
+  g_assert_nonnull (hmeta);
+  g_assert_cmpint (hmeta->type, ==, HB_MEM_BUFFER_TYPE_COMMON);
+  g_assert_cmpuint (hmeta->com_buf.size, ==, 1000);
+  g_assert_true (gst_buffer_map (buf, &map, GST_MAP_WRITE));
+  g_assert_true (map.data == hmeta->com_buf.virt_addr);
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+}
+
+static void
+test_config_allocator_is_used (Fixture * f, gconstpointer d)
+{
+  GstAllocator *alloc = gst_hbmem_allocator_new (), *got = NULL;
+  GstCaps *caps = gst_caps_from_string ("application/octet-stream");
+  GstStructure *config;
+  GstHbmemMeta *hmeta;
+  GstBuffer *buf;
+
+  g_object_set (alloc, "usage", (gint64) HB_MEM_USAGE_CPU_WRITE_OFTEN, NULL);
+  config = gst_buffer_pool_get_config (f->pool);
+  gst_buffer_pool_config_set_params (config, caps, 512, 1, 1);
+  gst_buffer_pool_config_set_allocator (config, alloc, NULL);
+  g_assert_true (gst_buffer_pool_set_config (f->pool, config));
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  buf = acquire (f->pool);
+  hmeta = gst_buffer_get_hbmem_meta (buf);
+  g_assert_cmpint (hmeta->com_buf.flags, ==, HB_MEM_USAGE_CPU_WRITE_OFTEN);
+  g_assert_true (gst_buffer_peek_memory (buf, 0)->allocator == alloc);
+  gst_buffer_unref (buf);
+  g_assert_true (gst_buffer_pool_set_active (f->pool, FALSE));
+
+  /* a foreign allocator is replaced by an hbmem one */
+  config = gst_buffer_pool_get_config (f->pool);
+  got = gst_allocator_find (GST_ALLOCATOR_SYSMEM);
+  gst_buffer_pool_config_set_allocator (config, got, NULL);
+  gst_object_unref (got);
+  got = NULL;
+  g_assert_true (gst_buffer_pool_set_config (f->pool, config));
+  config = gst_buffer_pool_get_config (f->pool);
+  g_assert_true (gst_buffer_pool_config_get_allocator (config, &got, NULL));
+  g_assert_true (gst_is_hbmem_allocator (got));
+  gst_structure_free (config);
+
+  gst_caps_unref (caps);
+  gst_object_unref (alloc);
+}
+
+/* ---- recycling ------------------------------------------------------- */
+
+static void
+test_recycling_returns_the_same_hb_buffer (Fixture * f, gconstpointer d)
+{
+  GstBuffer *bufs[2], *first[2];
+  gint fds[2];
+  guint n_hb, n_hb_active;
+  guint i, round;
+
+  g_assert_true (configure (f->pool,
+          "video/x-raw,format=NV12,width=320,height=240", 0, 2, 2, TRUE,
+          NULL));
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  gst_test_heaps_used (&n_hb_active);
+  g_assert_cmpuint (n_hb_active, ==, f->bufs_before + 2);
+  for (round = 0; round < 10; round++) {
+    for (i = 0; i < 2; i++) {
+      bufs[i] = acquire (f->pool);
+      /* the pool reset what the last user changed, memories untouched */
+      g_assert_false (GST_BUFFER_PTS_IS_VALID (bufs[i]));
+      g_assert_false (GST_BUFFER_FLAG_IS_SET (bufs[i],
+              GST_BUFFER_FLAG_DISCONT));
+      g_assert_cmpint (gst_fd_memory_get_fd (gst_buffer_peek_memory (bufs[i],
+                  0)), ==, gst_buffer_get_hbmem_meta (bufs[i])->graph_buf.fd[0]);
+    }
+    if (round == 0) {
+      for (i = 0; i < 2; i++) {
+        first[i] = bufs[i];
+        fds[i] = gst_buffer_get_hbmem_meta (bufs[i])->graph_buf.fd[0];
+      }
+    }
+    /* the same two buffers, each with its own hb_mem buffer, in any order */
+    for (i = 0; i < 2; i++) {
+      gint fd = gst_buffer_get_hbmem_meta (bufs[i])->graph_buf.fd[0];
+
+      g_assert_true (bufs[i] == first[0] || bufs[i] == first[1]);
+      g_assert_cmpint (fd, ==, fds[bufs[i] == first[0] ? 0 : 1]);
+      GST_BUFFER_PTS (bufs[i]) = round * GST_SECOND;
+      GST_BUFFER_FLAG_SET (bufs[i], GST_BUFFER_FLAG_DISCONT);
+    }
+    g_assert_true (bufs[0] != bufs[1]);
+    gst_buffer_unref (bufs[0]);
+    gst_buffer_unref (bufs[1]);
+  }
+  gst_test_heaps_used (&n_hb);
+  g_assert_cmpuint (n_hb, ==, n_hb_active);
+}
+
+static void
+test_merged_planes_are_restored_on_release (Fixture * f, gconstpointer d)
+{
+  GstMemory *orig[3];
+  GstMapInfo map;
+  GstBuffer *buf, *again;
+  guint i;
+
+  g_assert_true (configure (f->pool,
+          "video/x-raw,format=I420,width=64,height=48", 0, 1, 1, FALSE,
+          NULL));
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  buf = acquire (f->pool);
+  g_assert_cmpuint (gst_buffer_n_memory (buf), ==, 3);
+  for (i = 0; i < 3; i++)
+    orig[i] = gst_buffer_peek_memory (buf, i);
+  /* a whole-buffer write map merges the planes into one new memory */
+  g_assert_true (gst_buffer_map (buf, &map, GST_MAP_WRITE));
+  gst_buffer_unmap (buf, &map);
+  g_assert_cmpuint (gst_buffer_n_memory (buf), ==, 1);
+  g_assert_false (gst_is_hbmem_memory (gst_buffer_peek_memory (buf, 0)));
+  gst_buffer_unref (buf);
+
+  again = acquire (f->pool);
+  g_assert_true (again == buf);
+  g_assert_cmpuint (gst_buffer_n_memory (again), ==, 3);
+  for (i = 0; i < 3; i++)
+    g_assert_true (gst_buffer_peek_memory (again, i) == orig[i]);
+  gst_buffer_unref (again);
+}
+
+/* ---- flushing and shutdown ------------------------------------------- */
+
+typedef struct
+{
+  GstBufferPool *pool;
+  gint done;
+  GstFlowReturn ret;
+  GstBuffer *buf;
+} Acquirer;
+
+static gpointer
+acquirer_run (gpointer data)
+{
+  Acquirer *a = data;
+
+  a->ret = gst_buffer_pool_acquire_buffer (a->pool, &a->buf, NULL);
+  g_atomic_int_set (&a->done, 1);
+  return NULL;
+}
+
+static GThread *
+start_acquirer (Acquirer * a, GstBufferPool * pool)
+{
+  memset (a, 0, sizeof (*a));
+  a->pool = pool;
+  return g_thread_new ("acquirer", acquirer_run, a);
+}
+
+static void
+test_flushing_unblocks_a_waiting_acquire (Fixture * f, gconstpointer d)
+{
+  GstBuffer *held;
+  GThread *t;
+  Acquirer a;
+
+  g_assert_true (configure (f->pool,
+          "video/x-raw,format=GRAY8,width=64,height=64", 0, 1, 1, TRUE,
+          NULL));
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  held = acquire (f->pool);
+  t = start_acquirer (&a, f->pool);
+  g_usleep (GST_TEST_BLOCKED_US);
+  g_assert_cmpint (g_atomic_int_get (&a.done), ==, 0);
+  gst_buffer_pool_set_flushing (f->pool, TRUE);
+  g_assert_true (gst_test_wait_flag (&a.done, GST_TEST_REACT_US));
+  g_thread_join (t);
+  g_assert_cmpint (a.ret, ==, GST_FLOW_FLUSHING);
+  gst_buffer_pool_set_flushing (f->pool, FALSE);
+
+  /* after the flush the held buffer still comes back to its slot */
+  gst_buffer_unref (held);
+  t = start_acquirer (&a, f->pool);
+  g_assert_true (gst_test_wait_flag (&a.done, GST_TEST_REACT_US));
+  g_thread_join (t);
+  g_assert_cmpint (a.ret, ==, GST_FLOW_OK);
+  g_assert_true (a.buf == held);
+  gst_buffer_unref (a.buf);
+}
+
+static void
+test_deactivate_with_buffers_out_frees_on_return (Fixture * f,
+    gconstpointer d)
+{
+  GstBuffer *b1, *b2, *b3 = NULL;
+  guint bufs;
+
+  g_assert_true (configure (f->pool,
+          "video/x-raw,format=RGBA,width=33,height=17", 0, 2, 4, TRUE, NULL));
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  b1 = acquire (f->pool);
+  b2 = acquire (f->pool);
+  g_assert_true (gst_buffer_pool_set_active (f->pool, FALSE));
+  g_assert_cmpint (gst_buffer_pool_acquire_buffer (f->pool, &b3, NULL), ==,
+      GST_FLOW_FLUSHING);
+  /* still out: their hb_mem buffers live */
+  gst_test_heaps_used (&bufs);
+  g_assert_cmpuint (bufs, ==, f->bufs_before + 2);
+  gst_buffer_unref (b1);
+  gst_buffer_unref (b2);
+  gst_test_heaps_used (&bufs);
+  g_assert_cmpuint (bufs, ==, f->bufs_before);
+}
+
+static void
+test_shutdown_with_acquire_blocked_does_not_deadlock (Fixture * f,
+    gconstpointer d)
+{
+  GstBuffer *held;
+  GThread *t;
+  Acquirer a;
+
+  g_assert_true (configure (f->pool,
+          "video/x-raw,format=NV12,width=64,height=64", 0, 1, 1, TRUE, NULL));
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  held = acquire (f->pool);
+  t = start_acquirer (&a, f->pool);
+  g_usleep (GST_TEST_BLOCKED_US);
+  g_assert_true (gst_buffer_pool_set_active (f->pool, FALSE));
+  g_assert_true (gst_test_wait_flag (&a.done, GST_TEST_REACT_US));
+  g_thread_join (t);
+  g_assert_cmpint (a.ret, ==, GST_FLOW_FLUSHING);
+  gst_buffer_unref (held);
+}
+
+int
+main (int argc, char **argv)
+{
+  guint i;
+  int ret;
+
+  gst_test_init (&argc, &argv);
+  g_assert_cmpint (hb_mem_module_open (), ==, 0);
+
+  add_test ("/gst/pool/config-refuses-what-hb-mem-cannot-hold",
+      test_config_refuses_what_hb_mem_cannot_hold);
+  add_test ("/gst/pool/format-mapping-round-trips",
+      test_format_mapping_round_trips);
+  for (i = 0; i < G_N_ELEMENTS (layouts); i++) {
+    gchar *p1 = g_strdup_printf ("/gst/pool/layout-641x481/%s/contiguous",
+        layouts[i].format);
+    gchar *p2 = g_strdup_printf ("/gst/pool/layout-641x481/%s/per-plane",
+        layouts[i].format);
+
+    g_test_add (p1, Fixture, &layouts[i], fixture_setup,
+        test_layout_contiguous, fixture_teardown);
+    g_test_add (p2, Fixture, &layouts[i], fixture_setup,
+        test_layout_per_plane, fixture_teardown);
+    g_free (p1);
+    g_free (p2);
+  }
+  add_test ("/gst/pool/alignment-padding-and-stride-masks",
+      test_alignment_padding_and_stride_masks);
+  add_test ("/gst/pool/bigger-size-grows-vstride",
+      test_bigger_size_grows_vstride);
+  add_test ("/gst/pool/other-caps-get-common-buffers",
+      test_other_caps_get_common_buffers);
+  add_test ("/gst/pool/config-allocator-is-used",
+      test_config_allocator_is_used);
+  add_test ("/gst/pool/recycling-returns-the-same-hb-buffer",
+      test_recycling_returns_the_same_hb_buffer);
+  add_test ("/gst/pool/merged-planes-are-restored-on-release",
+      test_merged_planes_are_restored_on_release);
+  add_test ("/gst/pool/flushing-unblocks-a-waiting-acquire",
+      test_flushing_unblocks_a_waiting_acquire);
+  add_test ("/gst/pool/deactivate-with-buffers-out-frees-on-return",
+      test_deactivate_with_buffers_out_frees_on_return);
+  add_test ("/gst/pool/shutdown-with-acquire-blocked-does-not-deadlock",
+      test_shutdown_with_acquire_blocked_does_not_deadlock);
+
+  ret = gst_test_run_and_deinit ();
+  g_assert_cmpint (hb_mem_module_close (), ==, 0);
+  return ret;
+}
