@@ -40,6 +40,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,6 +410,28 @@ static void broker_share_put(int fd)
 }
 
 /*
+ * Before a wait: a broker that died since our last call must learn what we
+ * hold before it can answer for it. Called without any lock held.
+ */
+static void conn_revive(void)
+{
+	struct pollfd p;
+
+	pthread_mutex_lock(&hbmem_lock);
+	pthread_mutex_lock(&conn_lock);
+	p.fd = conn_fd;
+	p.events = POLLIN;
+	p.revents = 0;
+	/* a healthy idle connection has nothing to read */
+	if (conn_fd < 0 || poll(&p, 1, 0) != 0) {
+		conn_close();
+		conn_ensure();
+	}
+	pthread_mutex_unlock(&conn_lock);
+	pthread_mutex_unlock(&hbmem_lock);
+}
+
+/*
  * A wait on a connection of its own, so that the main one stays free for
  * the other threads. A broker lost meanwhile: reconnect (restoring what
  * this process holds) and wait again for the time that is left.
@@ -422,6 +445,7 @@ static int broker_wait(int32_t id, enum hbmem_count_kind kind, int32_t target,
 
 	if (timeout_ms > 0)
 		_hbmem_deadline(timeout_ms, &end);
+	conn_revive();
 	for (tries = 0; tries < 3; tries++) {
 		int64_t left = timeout_ms;
 
