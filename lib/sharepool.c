@@ -384,6 +384,7 @@ struct spool {
 	uint32_t num;
 	uint32_t size;
 	uint64_t stride;
+	uint64_t stride_inv;	/* 2^64 / stride, rounded up: no division */
 	uint64_t ctl_len;
 	uint8_t *base;		/* the unit's first byte: the header */
 	uint8_t *blocks;	/* base + ctl_len */
@@ -649,6 +650,7 @@ static int spool_create_locked(uint32_t num, uint64_t size, int64_t flags,
 	p->num = num;
 	p->size = (uint32_t)size;
 	p->stride = stride;
+	p->stride_inv = UINT64_MAX / stride + 1;
 	p->ctl_len = ctl_len;
 	p->base = mem->vaddr;
 	p->blocks = mem->vaddr + ctl_len;
@@ -905,8 +907,12 @@ HBMEM_EXPORT int32_t hb_mem_share_pool_free_buf(uint64_t virt_addr)
 	if (!p)
 		return spool_missing(-1, virt_addr, true);
 	off = virt_addr - (uint64_t)(uintptr_t)p->blocks;
-	/* off < num * stride <= 2^48: b fits */
-	b = (uint32_t)(off / p->stride);
+	/*
+	 * off / stride by multiplication: exact for every multiple of the
+	 * stride, since off < 2^48 keeps the rounding error below 2^-16, and
+	 * off is checked to be one below.
+	 */
+	b = (uint32_t)(((unsigned __int128)off * p->stride_inv) >> 64);
 	/* the start of a block the owner holds: not inside, not twice */
 	if (off != (uint64_t)b * p->stride ||
 	    !spool_drop(p->hdr, p->blk, b, SPOOL_OWNER_BIT)) {
