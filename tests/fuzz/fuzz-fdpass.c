@@ -11,6 +11,10 @@
  * so that the plane checks are reached; bytes 1-2: the fds to attach (3
  * bits each, up to 5 of them, 0 ends the list); the rest: the message,
  * sent as one datagram (shorter or longer than a real one as it comes).
+ * With bit 4 of byte 0 the rest is instead a compact recipe (build_msg)
+ * for a well-framed message whose descriptor and plane table come from a
+ * few bytes: that is how the checks deep in a graphic or group message
+ * are reached, which raw bytes 600 deep would rarely reach.
  *
  * Invariants: no crash, no sanitizer report; a received buffer maps
  * every byte it reports and frees cleanly; nothing is left in the socket
@@ -119,6 +123,75 @@ static void receive(unsigned int which)
 	}
 }
 
+struct cursor {
+	const uint8_t *p;
+	size_t n;
+};
+
+static unsigned int next8(struct cursor *c)
+{
+	if (!c->n)
+		return 0;
+	c->n--;
+	return *c->p++;
+}
+
+static unsigned int next16(struct cursor *c)
+{
+	return next8(c) | next8(c) << 8;
+}
+
+/* Add the planes of one graphic descriptor @g from the recipe. */
+static void build_graph(struct cursor *c, struct fdpass_msg *m,
+			hb_mem_graphic_buf_t *g)
+{
+	unsigned int b = next8(c), j;
+
+	g->plane_cnt = (int32_t)(b & 3);
+	g->is_contig = (b >> 2) & 1;
+	g->format = MEM_PIX_FMT_NV12;
+	for (j = 0; j < (unsigned int)g->plane_cnt && m->nplanes < FDPASS_MAX;
+	     j++) {
+		struct fdpass_plane *pl = &m->plane[m->nplanes++];
+
+		pl->fd_index = next8(c) % 6;
+		pl->offset = (uint64_t)next16(c) * (b & 8 ? 1 : 16);
+		pl->size = next16(c) + (b & 16 ? 0 : 1);
+	}
+}
+
+/* A well-framed message of @which's kind from the recipe at @c. */
+static void build_msg(struct cursor *c, unsigned int which,
+		      struct fdpass_msg *m)
+{
+	unsigned int i, b;
+
+	m->magic = FDPASS_MAGIC;
+	m->version = FDPASS_VERSION;
+	m->kind = (uint16_t)(which + 1);
+	switch (which) {
+	case 0:
+		m->nplanes = 1;
+		m->plane[0].fd_index = next8(c) % 6;
+		m->plane[0].offset = next16(c);
+		m->plane[0].size = next16(c) + 1;
+		break;
+	case 1:
+		build_graph(c, m, &m->desc.graph);
+		break;
+	default:
+		b = next8(c);
+		m->desc.group.bit_map = b | (next8(c) & 1) << 8;
+		for (i = 0; i < HB_MEM_MAXIMUM_GRAPH_BUF; i++)
+			if (b & (1u << i))
+				build_graph(c, m, &m->desc.group.graph_group[i]);
+		break;
+	}
+	b = next8(c);
+	if (b & 0x80)	/* a plane count that lies */
+		m->nplanes = b & 0x7f;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	union {
@@ -146,7 +219,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	len = size - 3 < sizeof(msg) ? size - 3 : sizeof(msg);
 	memset(msg, 0, sizeof(msg));
-	memcpy(msg, data + 3, len);
+	if (mode & 16) {
+		struct cursor c = { data + 3, size - 3 };
+
+		build_msg(&c, which, m);
+		len = sizeof(*m);
+	} else {
+		memcpy(msg, data + 3, len);
+	}
 	if (mode & 4) {
 		m->magic = FDPASS_MAGIC;
 		m->version = FDPASS_VERSION;
