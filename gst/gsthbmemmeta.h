@@ -16,8 +16,9 @@
  *
  * Copies: the meta is tagged "memory". A buffer copy keeps it only when
  * the copy holds the very same hbmem memories (a shallow gst_buffer_copy);
- * a deep copy, whose memory is new system memory, drops it, because the
- * descriptor would name a buffer the copy does not contain.
+ * a deep copy (whose memory is a new hb_mem buffer, or system memory)
+ * drops it, because the descriptor would name a buffer the copy does not
+ * contain. Core copies no "memory" meta into a region of a buffer.
  */
 #ifndef __GST_HBMEM_META_H__
 #define __GST_HBMEM_META_H__
