@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The broker against hostile peers: a process of another uid is refused
+ * (by the socket's permissions, and by the broker's SO_PEERCRED check when
+ * the permissions let it through), a peer cannot resize a shared memfd
+ * (seals), and malformed messages on a raw socket (short, oversized,
+ * unknown type, bad magic, replies, stray or extra fds, bad ids, ids
+ * outside the lease, unsealed memory) each get an error reply while the
+ * broker keeps serving and keeps no fd it was sent.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "broker-util.h"
+#include "broker.h"
+
+#define NOBODY 65534
+
+static int raw_connect(int *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	g_assert_cmpint(fd, >=, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s",
+		 g_getenv("HBMEM_BROKER_SOCKET"));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		*err = errno;
+		close(fd);
+		return -1;
+	}
+	*err = 0;
+	return fd;
+}
+
+static void raw_send(int sock, const void *buf, size_t len, const int *fds,
+		     int nfds)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (nfds > 0) {
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	g_assert_cmpint(sendmsg(sock, &mh, MSG_NOSIGNAL), ==, (ssize_t)len);
+}
+
+/* The reply to @seq, parsed; its fd (if any) is closed. */
+static void raw_reply(int sock, uint32_t seq, struct hbmem_msg *m)
+{
+	int fd = -1;
+
+	g_assert_cmpint(_hbmem_broker_recv(sock, seq, m, &fd, 5000), ==, 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Any reply with @seq (ERROR replies to one-way messages included). */
+static void expect_error(int sock, uint32_t seq, int err)
+{
+	struct hbmem_msg m;
+	int fd = -1;
+
+	g_assert_cmpint(_hbmem_broker_recv(sock, seq, &m, &fd, 5000), ==, 0);
+	g_assert_cmpint(fd, ==, -1);
+	g_assert_cmpint(m.hdr.type, ==, HBMEM_MSG_ERROR);
+	g_assert_cmpint(m.u.count_rep.status, ==, err);
+}
+
+static int sealed_memfd(size_t len, bool seal)
+{
+	int fd = memfd_create("hbmem-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(ftruncate(fd, (off_t)len), ==, 0);
+	if (seal)
+		g_assert_cmpint(fcntl(fd, F_ADD_SEALS,
+				      F_SEAL_SHRINK | F_SEAL_GROW), ==, 0);
+	return fd;
+}
+
+/* ---- another uid -------------------------------------------------------- */
+
+static int become_nobody(void)
+{
+	if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+	    setresuid(NOBODY, NOBODY, NOBODY) < 0)
+		return -1;
+	return 0;
+}
+
+/* The socket's directory is ours alone: connect() itself fails. */
+static int nobody_blocked_fn(void *arg)
+{
+	int err;
+
+	(void)arg;
+	if (become_nobody() < 0)
+		return 10;
+	if (raw_connect(&err) >= 0)
+		return 11;
+	return err == EACCES ? 0 : 12;
+}
+
+/*
+ * Permissions opened up: the broker itself refuses the peer, and the
+ * library in that process falls back to sharing inside it, where the
+ * parent's share id means nothing.
+ */
+static int nobody_refused_fn(void *arg)
+{
+	hb_mem_common_buf_t *c = arg, out;
+	struct hbmem_msg m;
+	int err, sock, fd = -1;
+
+	if (become_nobody() < 0)
+		return 10;
+	sock = raw_connect(&err);
+	if (sock < 0)
+		return 11;
+	hbmem_proto_init(&m, HBMEM_MSG_LEASE, 5);
+	if (_hbmem_broker_send(sock, &m, -1) == 0 &&
+	    _hbmem_broker_recv(sock, 5, &m, &fd, 5000) == 0)
+		return 12;	/* answered: not refused */
+	close(sock);
+	g_setenv("HBMEM_AUTOSPAWN", "0", TRUE);
+	if (hb_mem_module_close() != 0 || hb_mem_module_open() != 0)
+		return 13;
+	if (hb_mem_import_com_buf(c, &out) != HB_MEM_ERR_INVALID_PARAMS)
+		return 14;
+	hb_mem_module_close();
+	return 0;
+}
+
+static void test_another_uid_is_refused(BrokerFixture *f, gconstpointer d)
+{
+	hb_mem_common_buf_t c, sent;
+	int32_t cnt;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		g_test_skip("needs root to become another uid");
+		return;
+	}
+	assert_ok(hb_mem_alloc_com_buf(4096, 0, &c));
+	sent = c;
+	sent.fd = -1;
+	sent.virt_addr = NULL;
+	pid = spawn_child(nobody_blocked_fn, NULL);
+	g_assert_cmpint(reap_child(pid), ==, 0);
+	g_assert_cmpint(chmod(f->dir, 0755), ==, 0);
+	g_assert_cmpint(chmod(f->sock, 0666), ==, 0);
+	pid = spawn_child(nobody_refused_fn, &sent);
+	g_assert_cmpint(reap_child(pid), ==, 0);
+	assert_ok(hb_mem_get_share_info(c.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 1);
+	assert_ok(hb_mem_free_buf(c.fd));
+}
+
+/* ---- seals -------------------------------------------------------------- */
+
+static int resize_fn(void *arg)
+{
+	hb_mem_common_buf_t *c = arg, out;
+	int ret = 0;
+
+	if (hb_mem_module_open() != 0 || hb_mem_import_com_buf(c, &out) != 0)
+		return 10;
+	if (ftruncate(out.fd, 0) == 0 || errno != EPERM)
+		ret = 11;
+	else if (ftruncate(out.fd, 1 << 20) == 0 || errno != EPERM)
+		ret = 12;
+	else if (fcntl(out.fd, F_ADD_SEALS, F_SEAL_WRITE) == 0)
+		ret = 13;	/* sealed for good: nobody adds seals */
+	hb_mem_free_buf(out.fd);
+	hb_mem_module_close();
+	return ret;
+}
+
+static void test_peer_cannot_resize_a_shared_memfd(BrokerFixture *f,
+						   gconstpointer d)
+{
+	hb_mem_common_buf_t c, sent;
+	char name[16];
+	pid_t pid;
+
+	assert_ok(hb_mem_get_backend(name, sizeof(name), NULL));
+	if (strcmp(name, "memfd")) {
+		g_test_skip("seals are the memfd backend's");
+		return;
+	}
+	assert_ok(hb_mem_alloc_com_buf(8192, 0, &c));
+	sent = c;
+	sent.fd = -1;
+	sent.virt_addr = NULL;
+	pid = spawn_child(resize_fn, &sent);
+	g_assert_cmpint(reap_child(pid), ==, 0);
+	c.virt_addr[8191] = 1;	/* still mapped, still its size */
+	assert_ok(hb_mem_free_buf(c.fd));
+}
+
+/* ---- malformed messages ------------------------------------------------- */
+
+static void test_malformed_messages_get_errors_and_broker_serves(
+	BrokerFixture *f, gconstpointer d)
+{
+	unsigned char big[HBMEM_PROTO_MSG_MAX + 64];
+	int memfds, sockets, total, fds2[2], err, sock;
+	hb_mem_common_buf_t c;
+	struct hbmem_msg m, rep;
+	pid_t bpid;
+	int32_t first;
+
+	assert_ok(hb_mem_alloc_com_buf(4096, 0, &c));
+	sock = raw_connect(&err);
+	g_assert_cmpint(sock, >=, 0);
+
+	/* too short, too long, wrong magic: unparsable, seq 0 */
+	raw_send(sock, "abc", 3, NULL, 0);
+	expect_error(sock, 0, -EBADMSG);
+	memset(big, 0, sizeof(big));
+	hbmem_proto_init((struct hbmem_msg *)big, HBMEM_MSG_LEASE, 1);
+	raw_send(sock, big, sizeof(big), NULL, 0);
+	expect_error(sock, 0, -EBADMSG);
+	hbmem_proto_init(&m, HBMEM_MSG_LEASE, 2);
+	m.hdr.magic = 0x1234;
+	raw_send(sock, &m, hbmem_proto_size(HBMEM_MSG_LEASE), NULL, 0);
+	expect_error(sock, 0, -EBADMSG);
+	/* unknown type, and a reply sent to the broker */
+	hbmem_proto_init(&m, HBMEM_MSG_LEASE, 3);
+	m.hdr.type = 77;
+	raw_send(sock, &m, 16, NULL, 0);
+	expect_error(sock, 0, -EPROTO);
+	hbmem_proto_init(&m, HBMEM_MSG_COUNT | HBMEM_MSG_REPLY, 4);
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), NULL, 0);
+	expect_error(sock, 4, -EPROTO);
+
+	/* an fd where none belongs, two where one does: both closed */
+	hbmem_proto_init(&m, HBMEM_MSG_RELEASE, 5);
+	m.u.id.id = c.share_id;
+	fds2[0] = sealed_memfd(4096, true);
+	fds2[1] = sealed_memfd(4096, true);
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), fds2, 1);
+	expect_error(sock, 0, -EINVAL);
+	hbmem_proto_init(&m, HBMEM_MSG_REGISTER, 6);
+	m.u.reg.id = 1;
+	m.u.reg.size = 4096;
+	m.u.reg.reserved = 4096;
+	m.u.reg.holds = 1;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), fds2, 2);
+	expect_error(sock, 0, -EINVAL);
+
+	/* bad ids and kinds */
+	hbmem_proto_init(&m, HBMEM_MSG_IMPORT, 7);
+	m.u.id.id = 0;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), NULL, 0);
+	expect_error(sock, 0, -EBADMSG);
+	hbmem_proto_init(&m, HBMEM_MSG_IMPORT, 8);
+	m.u.id.id = -5;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), NULL, 0);
+	expect_error(sock, 0, -EBADMSG);
+	hbmem_proto_init(&m, HBMEM_MSG_IMPORT, 9);
+	m.u.id.id = 0x7ffff000;	/* well-formed, names nothing */
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), NULL, 0);
+	raw_reply(sock, 9, &rep);
+	g_assert_cmpint(rep.hdr.type, ==, HBMEM_MSG_IMPORT | HBMEM_MSG_REPLY);
+	g_assert_cmpint(rep.u.import_rep.status, ==, -ENOENT);
+	hbmem_proto_init(&m, HBMEM_MSG_COUNT, 10);
+	m.u.count.id = c.share_id;
+	m.u.count.kind = 7;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), NULL, 0);
+	expect_error(sock, 0, -EBADMSG);
+	hbmem_proto_init(&m, HBMEM_MSG_CONSUME, 11);
+	m.u.consume.id = c.share_id;
+	m.u.consume.delta = 5;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), NULL, 0);
+	expect_error(sock, 0, -EBADMSG);
+	/* a release of a hold this peer does not have */
+	hbmem_proto_init(&m, HBMEM_MSG_RELEASE, 12);
+	m.u.id.id = c.share_id;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), NULL, 0);
+	expect_error(sock, 12, -ENOENT);
+
+	/* registering: ids outside the lease, taken ids, unsealed memory */
+	hbmem_proto_init(&m, HBMEM_MSG_REGISTER, 13);
+	m.u.reg.id = c.share_id;
+	m.u.reg.size = 4096;
+	m.u.reg.reserved = 4096;
+	m.u.reg.holds = 1;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), fds2, 1);
+	expect_error(sock, 13, -EINVAL);
+	m.hdr.seq = 14;
+	m.u.reg.flags = HBMEM_REG_RESTORE;	/* not the same memory */
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), fds2, 1);
+	expect_error(sock, 14, -EEXIST);
+	hbmem_proto_init(&m, HBMEM_MSG_LEASE, 15);
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), NULL, 0);
+	raw_reply(sock, 15, &rep);
+	g_assert_cmpint(rep.u.lease_rep.status, ==, 0);
+	first = rep.u.lease_rep.first;
+	close(fds2[0]);
+	close(fds2[1]);
+	fds2[0] = sealed_memfd(4096, false);
+	hbmem_proto_init(&m, HBMEM_MSG_REGISTER, 16);
+	m.u.reg.id = first;
+	m.u.reg.size = 4096;
+	m.u.reg.reserved = 4096;
+	m.u.reg.holds = 1;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), fds2, 1);
+	expect_error(sock, 16, -EPERM);
+	m.hdr.seq = 17;
+	m.u.reg.size = 1 << 20;		/* larger than the memory */
+	m.u.reg.reserved = 1 << 20;
+	close(fds2[0]);
+	fds2[0] = sealed_memfd(4096, true);
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), fds2, 1);
+	expect_error(sock, 17, -EINVAL);
+	close(fds2[0]);
+
+	/* and it still serves, us and the library */
+	hbmem_proto_init(&m, HBMEM_MSG_COUNT, 18);
+	m.u.count.id = c.share_id;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), NULL, 0);
+	raw_reply(sock, 18, &rep);
+	g_assert_cmpint(rep.hdr.type, ==, HBMEM_MSG_COUNT | HBMEM_MSG_REPLY);
+	g_assert_cmpint(rep.u.count_rep.status, ==, 0);
+	g_assert_cmpint(rep.u.count_rep.count, ==, 1);
+	/* no fd it was sent was kept: just the one unit's */
+	bpid = broker_pid();
+	proc_fd_kinds(bpid, &sockets, &memfds, &total);
+	g_assert_cmpint(memfds, ==, 1);
+	close(sock);
+	assert_ok(hb_mem_free_buf(c.fd));
+	broker_wait_units(0);
+	proc_fd_kinds(bpid, &sockets, &memfds, &total);
+	g_assert_cmpint(memfds, ==, 0);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	if (!g_getenv("HBMEM_BROKER_PATH")) {
+		g_print("1..0 # SKIP HBMEM_BROKER_PATH (the hbmemd to test) "
+			"is not set\n");
+		return 77;
+	}
+	add_broker_test("/broker-security/another-uid-is-refused",
+			test_another_uid_is_refused);
+	add_broker_test("/broker-security/peer-cannot-resize-a-shared-memfd",
+			test_peer_cannot_resize_a_shared_memfd);
+	add_broker_test(
+		"/broker-security/malformed-messages-get-errors-and-broker-serves",
+		test_malformed_messages_get_errors_and_broker_serves);
+	return g_test_run();
+}
