@@ -7,7 +7,9 @@
  * skips.
  *
  * The command is $HBMEM_TOOL, else tools/hbmem next to this test's build
- * directory.
+ * directory. With $HBMEM_BROKER_PATH set (the broker variant of the test)
+ * the library starts that broker on a private socket, which the command,
+ * a child of this test, then asks.
  */
 #include <glib.h>
 #include <limits.h>
@@ -170,11 +172,28 @@ static void test_bad_usage_exits_2(void)
 
 int main(int argc, char **argv)
 {
+	char *dir = NULL, *sock = NULL;
+	int ret;
+
 	g_test_init(&argc, &argv, NULL);
+	if (g_getenv("HBMEM_BROKER_PATH") && !g_getenv("HBMEM_BROKER_SOCKET")) {
+		dir = g_dir_make_tmp("hbmem-status-XXXXXX", NULL);
+		g_assert_nonnull(dir);
+		sock = g_build_filename(dir, "hbmemd.sock", NULL);
+		g_setenv("HBMEM_BROKER_SOCKET", sock, TRUE);
+	}
 	g_test_add_func("/status/lists-our-buffers-counts-and-pid",
 			test_status_lists_our_buffers_counts_and_pid);
 	g_test_add_func("/status/text-output-has-backend-and-heaps",
 			test_text_output_has_backend_and_heaps);
 	g_test_add_func("/status/bad-usage-exits-2", test_bad_usage_exits_2);
-	return g_test_run();
+	ret = g_test_run();
+	if (dir) {
+		/* the broker exits by itself once idle; its socket goes now */
+		unlink(sock);
+		rmdir(dir);
+		g_free(sock);
+		g_free(dir);
+	}
+	return ret;
 }

@@ -6,9 +6,10 @@
  *   hbmem status [--json]
  *
  * The tables come from whoever keeps the machine-wide state: the kernel
- * driver when the library runs on it, else the broker (hbmemd). With
- * neither there is no machine-wide state to show: each process keeps its
- * own, and the command says so and shows only the heaps' capacities.
+ * driver when the library runs on it, else the broker (hbmemd), which this
+ * command never starts. With neither there is no machine-wide state to
+ * show: each process keeps its own, and the command says so ("source:
+ * none") and shows only the heaps' capacities.
  *
  * Exit status: 0, 1 when the state could not be read, 2 on a usage error.
  */
@@ -86,7 +87,14 @@ static int collect(struct hbmem_status *st)
 				strerror(-ret));
 		return ret;
 	}
-	return status_from_library(st);
+	ret = status_from_broker(st);
+	if (ret == -ENOENT || ret == -ECONNREFUSED) {
+		status_free(st);
+		return status_from_library(st);
+	}
+	if (ret < 0)
+		fprintf(stderr, "hbmem: asking the broker: %s\n", strerror(-ret));
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -125,6 +133,8 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* look, do not touch: a status query never starts a broker */
+	setenv("HBMEM_AUTOSPAWN", "0", 1);
 	err = hb_mem_module_open();
 	if (err) {
 		fprintf(stderr, "hbmem: hb_mem_module_open: %s\n",

@@ -49,6 +49,12 @@ struct hbmem_status {
  */
 int status_from_kernel(struct hbmem_status *st);
 
+/*
+ * Fill @st from the broker, without starting one. Returns 0, -ENOENT or
+ * -ECONNREFUSED when no broker runs, or another negative errno.
+ */
+int status_from_broker(struct hbmem_status *st);
+
 /* Append one zeroed entry; NULL when out of memory. */
 struct status_heap *status_add_heap(struct hbmem_status *st);
 struct status_buf *status_add_buf(struct hbmem_status *st);
