@@ -24,12 +24,16 @@
  * the planes of one fd must belong to one buffer; a planar buffer has one
  * fd per plane. What fails is refused with every received fd closed.
  *
- * What arrives is registered as an import would register it: a new fd (the
- * received one, owned by the library), a mapping of just the range the
- * sender described, and one more holder on the unit. Without global share
- * ids the unit gets a share id of this process, the same one as every
- * other handle here on the same memory (matched by inode); with them (the
- * kernel driver) it is the unit's global id.
+ * What arrives is registered as an import would register it: a new fd, a
+ * mapping of just the range the sender described, and one more holder on
+ * the unit. Without global share ids the received fd is that new fd, and
+ * the unit gets a share id of this process, the same one as every other
+ * handle here on the same memory (matched by inode). With them (the
+ * kernel driver, the broker) the backend counts holders, so the hold is
+ * taken its way, an import by id, and the received fd only names the
+ * unit: the kernel driver says which unit any of its fds is; the broker
+ * knows units by id, and the sender's claimed id must name the very memfd
+ * that came (same inode).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -667,28 +671,16 @@ static struct hbmem_share *obj_find_inode(const struct hbmem_obj *obj,
 }
 
 /*
- * The share of the unit behind received @fd, made if this process holds
- * none, and where @fd starts in the unit. Without global ids a unit is
- * known here by its inode: a walk over this process's buffers, which runs
- * on the first sight of a buffer only.
+ * Without global sharing: the share of the unit behind received @fd, made
+ * if this process holds none. A unit is known here by its inode: a walk
+ * over this process's buffers, which runs on the first sight of a buffer
+ * only.
  */
-static int recv_share(int fd, uint64_t fd_len, struct hbmem_share **out,
-		      uint64_t *hoff)
+static int recv_share_local(int fd, uint64_t fd_len, struct hbmem_share **out)
 {
 	const struct hbmem_obj *obj;
 	struct stat st;
-	uint64_t len;
-	int32_t id;
-	int ret;
 
-	*hoff = 0;
-	if (hbmem_backend->share_info) {
-		ret = hbmem_backend->share_info(fd, &id, &len, hoff);
-		if (ret < 0)
-			return -EBADF;
-		*out = _hbmem_share_find(id);
-		return *out ? 0 : _hbmem_share_foreign(fd, id, out);
-	}
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	for (obj = _hbmem_obj_first(); obj; obj = obj->next) {
@@ -700,16 +692,66 @@ static int recv_share(int fd, uint64_t fd_len, struct hbmem_share **out,
 	return _hbmem_share_new(fd, fd_len, NULL, 0, out);
 }
 
+/* An fd from share_import() that did not become a mem: drop its hold. */
+static void global_fd_close(int fd)
+{
+	if (hbmem_backend->share_put)
+		hbmem_backend->share_put(fd);
+	close(fd);
+}
+
 /*
- * Map the planes [@first, @first + @n) of the table, all in fd index @k,
- * as one new holder; the fd moves to the mem on success.
+ * With global sharing the backend counts the holders, and a received fd
+ * is not one: take a hold the backend's way, an import by id, and map
+ * through that handle; the received @fd (still the caller's) only names
+ * the unit. The id is the backend's word for @fd when it has one (the
+ * kernel driver knows every handle), else the sender's @claimed id,
+ * checked by inode (the broker hands out the very memfd). *@fd_out gets
+ * the new handle (the caller's), *@hoff where @fd starts in the unit.
  */
-static int recv_map(struct fdpass_ctx *c, int first, int n,
+static int recv_share_global(int fd, int32_t claimed, struct hbmem_share **out,
+			     int *fd_out, uint64_t *hoff)
+{
+	struct stat a, b;
+	uint64_t len;
+	int32_t id;
+	int nfd, ret;
+
+	*hoff = 0;
+	ret = hbmem_backend->share_info(fd, &id, &len, hoff);
+	if (ret < 0) {
+		*hoff = 0;
+		id = claimed;
+	}
+	if (id <= 0 || hbmem_backend->share_import(id, 0, 0, &nfd) < 0)
+		return -EBADF;
+	if (ret < 0 && (fstat(fd, &a) < 0 || fstat(nfd, &b) < 0 ||
+			a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+		global_fd_close(nfd);
+		return -EBADF;
+	}
+	*out = _hbmem_share_find(id);
+	ret = *out ? 0 : _hbmem_share_foreign(nfd, id, out);
+	if (ret < 0) {
+		global_fd_close(nfd);
+		return ret;
+	}
+	*fd_out = nfd;
+	return 0;
+}
+
+/*
+ * Map the planes [@first, @first + @n) of the table, all in one fd, as one
+ * new holder. @claimed is the share id the sender's descriptor gives them.
+ * Without global sharing the received fd moves to the mem on success.
+ */
+static int recv_map(struct fdpass_ctx *c, int first, int n, int32_t claimed,
 		    struct hbmem_mem **out)
 {
 	const struct fdpass_plane *pl = &c->msg.plane[first];
-	uint64_t lo = pl->offset, hi = pl->offset + pl->size, hoff;
-	int k = (int)pl->fd_index, i, ret;
+	uint64_t lo = pl->offset, hi = pl->offset + pl->size, hoff = 0;
+	int k = (int)pl->fd_index, fd = c->fds[k], i, ret;
+	bool global = hbmem_backend->share_info && hbmem_backend->share_import;
 	struct hbmem_share *sh;
 
 	for (i = first + 1; i < first + n; i++) {
@@ -719,17 +761,24 @@ static int recv_map(struct fdpass_ctx *c, int first, int n,
 		if (pl->offset + pl->size > hi)
 			hi = pl->offset + pl->size;
 	}
-	ret = recv_share(c->fds[k], c->fd_len[k], &sh, &hoff);
+	if (global)
+		ret = recv_share_global(c->fds[k], claimed, &sh, &fd, &hoff);
+	else
+		ret = recv_share_local(c->fds[k], c->fd_len[k], &sh);
 	if (ret < 0)
 		return ret;
-	ret = _hbmem_mem_map(c->fds[k], sh, lo, hi - lo, sh->phys + hoff + lo,
-			     out);
+	/* a global handle covers the whole unit: offsets shift by @hoff */
+	ret = _hbmem_mem_map(fd, sh, (global ? hoff : 0) + lo, hi - lo,
+			     sh->phys + hoff + lo, out);
 	if (ret < 0) {
+		if (global)
+			global_fd_close(fd);
 		if (!sh->holders)
 			_hbmem_share_drop(sh);
 		return ret;
 	}
-	c->fds[k] = -1;
+	if (!global)
+		c->fds[k] = -1;
 	return 0;
 }
 
@@ -773,7 +822,9 @@ static int recv_graph(struct fdpass_ctx *c, const hb_mem_graphic_buf_t *in,
 	for (i = 0; i < n; i++) {
 		if (i == 0 || !contig) {
 			ret = recv_map(c, contig ? first : first + i,
-				       contig ? n : 1, &obj->mem[i]);
+				       contig ? n : 1,
+				       in->share_id[contig ? 0 : i],
+				       &obj->mem[i]);
 			if (ret < 0)
 				return ret;
 			obj->mem[i]->obj = obj;
@@ -808,7 +859,8 @@ static int recv_build(struct fdpass_ctx *c, enum fdpass_kind kind, void *out)
 	switch (kind) {
 	case FDPASS_COM:
 		obj->u.com = c->msg.desc.com;
-		ret = recv_map(c, 0, 1, &obj->mem[0]);
+		ret = recv_map(c, 0, 1, c->msg.desc.com.share_id,
+			       &obj->mem[0]);
 		if (ret < 0)
 			break;
 		obj->nmem = 1;

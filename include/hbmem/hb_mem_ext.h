@@ -113,6 +113,11 @@ int32_t hb_mem_get_buf_queue_drops(hb_mem_buf_queue_t *queue, uint64_t *drops);
  * descriptor belong to the library, as those of any allocation do. The
  * socket stays the caller's in both directions.
  *
+ * With global share ids (the kernel driver, or the broker hbmemd) the
+ * receiver's hold is counted there like an import's, so share client
+ * counts are global; with the broker, only memory the broker knows (an
+ * hbmem buffer of a process connected to it) can be received.
+ *
  * Partial sending: the range sent is [phys_addr, phys_addr + size) of each
  * plane, which must lie inside what this process holds; narrow phys_addr
  * and size as for the vendor's partial sharing. The fd and virt_addr
