@@ -889,6 +889,126 @@ static void test_forked_child_cannot_manage_the_pool(TestModule *m,
 	assert_ok(hb_mem_share_pool_destroy(info.fd));
 }
 
+/*
+ * Blocks handed from owner to child and back, pipelined, on a pool small
+ * enough that the owner waits (in the futex) for the child's frees. Each
+ * block carries its sequence number in the descriptor's offset field (the
+ * vendor's pass-through) and in its first bytes: a block handed out again
+ * while the child still held it would show another number.
+ */
+#define CHURN_ROUNDS 2000
+#define CHURN_KEEP 2
+
+static int child_churn(int in, int out, void *arg)
+{
+	hb_mem_common_buf_t held[CHURN_KEEP + 1], d, w;
+	int n = 0, i, round;
+
+	for (round = 0; round < CHURN_ROUNDS; round++) {
+		if (read(in, &d, sizeof(d)) != (ssize_t)sizeof(d))
+			return 3;
+		w = wire(&d);
+		if (hb_mem_import_com_buf(&w, &held[n]) != 0)
+			return 4;
+		if (child_put(out, 'a'))
+			return 5;
+		n++;
+		if (n > CHURN_KEEP) {
+			if (*(uint64_t *)held[0].virt_addr != held[0].offset)
+				return 6;
+			if (hb_mem_free_buf(held[0].fd) != 0)
+				return 7;
+			memmove(&held[0], &held[1], CHURN_KEEP * sizeof(held[0]));
+			n--;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (*(uint64_t *)held[i].virt_addr != held[i].offset ||
+		    hb_mem_free_buf(held[i].fd) != 0)
+			return 8;
+	return 0;
+}
+
+static void test_forked_handover_churn_loses_nothing(TestModule *m,
+						     gconstpointer d)
+{
+	hb_mem_share_pool_t info;
+	hb_mem_common_buf_t b;
+	struct peer pr;
+	int status = 0;
+	uint64_t seq;
+
+	assert_ok(hb_mem_share_pool_create(CHURN_KEEP + 1, 4096, 0, &info));
+	peer_start(&pr, child_churn, NULL);
+	for (seq = 1; seq <= CHURN_ROUNDS; seq++) {
+		assert_ok(hb_mem_share_pool_alloc_buf_timeout(info.fd, &b,
+							      WAIT_MS));
+		*(uint64_t *)b.virt_addr = seq;
+		b.offset = seq;
+		g_assert_cmpint(write(pr.to, &b, sizeof(b)), ==, sizeof(b));
+		if (peer_get(&pr, &status) != 'a')
+			g_error("child failed: status %d", WEXITSTATUS(status));
+		assert_ok(hb_mem_share_pool_free_buf(
+			(uint64_t)(uintptr_t)b.virt_addr));
+	}
+	g_assert_cmpint(peer_end(&pr), ==, 0);
+	g_assert_cmpint(avail(info.fd), ==, CHURN_KEEP + 1);
+	assert_ok(hb_mem_share_pool_destroy(info.fd));
+}
+
+/*
+ * 63 processes besides the owner can hold blocks of a pool; the 64th
+ * import is refused. Killing them all gives every block and slot back.
+ */
+#define SLOT_PROCS 63
+
+static int child_hold_one(int in, int out, void *arg)
+{
+	hb_mem_common_buf_t *b = arg, w = wire(b), got;
+	int32_t ret = hb_mem_import_com_buf(&w, &got);
+
+	if (child_put(out, ret == 0 ? 'y' : ret == HB_MEM_ERR_INSUFFICIENT_MEM
+							? 'n' : 'e'))
+		return 1;
+	child_get(in);	/* hold until killed or told */
+	return 0;
+}
+
+static void test_forked_holder_slots_run_out_and_come_back(TestModule *m,
+							   gconstpointer d)
+{
+	struct peer pr[SLOT_PROCS + 1];
+	hb_mem_share_pool_t info;
+	hb_mem_common_buf_t b;
+	int i, status = 0;
+
+	assert_ok(hb_mem_share_pool_create(2, 4096, 0, &info));
+	assert_ok(hb_mem_share_pool_alloc_buf(info.fd, &b));
+	for (i = 0; i < SLOT_PROCS; i++) {
+		peer_start(&pr[i], child_hold_one, &b);
+		g_assert_cmpint(peer_get(&pr[i], &status), ==, 'y');
+	}
+	peer_start(&pr[SLOT_PROCS], child_hold_one, &b);
+	g_assert_cmpint(peer_get(&pr[SLOT_PROCS], &status), ==, 'n');
+	g_assert_cmpint(peer_end(&pr[SLOT_PROCS]), ==, 0);
+	assert_ok(hb_mem_share_pool_free_buf((uint64_t)(uintptr_t)b.virt_addr));
+	g_assert_cmpint(avail(info.fd), ==, 1);
+	for (i = 0; i < SLOT_PROCS; i++)
+		g_assert_cmpint(kill(pr[i].pid, SIGKILL), ==, 0);
+	wait_avail(info.fd, 2);
+	for (i = 0; i < SLOT_PROCS; i++)
+		g_assert_cmpint(peer_end(&pr[i]), ==, 128 + SIGKILL);
+	/* the slots are free again: a new holder gets one */
+	assert_ok(hb_mem_share_pool_alloc_buf(info.fd, &b));
+	peer_start(&pr[0], child_hold_one, &b);
+	g_assert_cmpint(peer_get(&pr[0], &status), ==, 'y');
+	peer_put(&pr[0], 'q');
+	g_assert_cmpint(peer_end(&pr[0]), ==, 0);
+	assert_ok(hb_mem_share_pool_free_buf((uint64_t)(uintptr_t)b.virt_addr));
+	g_assert_cmpint(avail(info.fd), ==, 2);
+	assert_ok(hb_mem_share_pool_destroy(info.fd));
+}
+
 int main(int argc, char **argv)
 {
 	gchar *dir = NULL, *sock = NULL;
@@ -936,6 +1056,10 @@ int main(int argc, char **argv)
 			test_forked_free_wakes_waiting_owner);
 	add_module_test("/sharepool/forked/child-cannot-manage-the-pool",
 			test_forked_child_cannot_manage_the_pool);
+	add_module_test("/sharepool/forked/handover-churn-loses-nothing",
+			test_forked_handover_churn_loses_nothing);
+	add_module_test("/sharepool/forked/holder-slots-run-out-and-come-back",
+			test_forked_holder_slots_run_out_and_come_back);
 	add_module_test("/sharepool/fresh/block-returns-after-child-frees",
 			test_fresh_block_returns_after_child_frees);
 	add_module_test("/sharepool/fresh/killed-holder-gives-blocks-back",
