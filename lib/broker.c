@@ -87,11 +87,15 @@ static int find_binary(char *buf, size_t len)
 	return -ENOENT;
 }
 
-/* The grandchild: a daemon with nothing of ours. Never returns. */
-static void exec_broker(char *const argv[])
+/*
+ * The grandchild: a daemon with nothing of ours. Its stderr goes to @err
+ * when not NULL ($HBMEM_BROKER_STDERR: for debugging, and for sanitizer
+ * reports in tests). Never returns.
+ */
+static void exec_broker(char *const argv[], const char *err)
 {
 	sigset_t all;
-	int null;
+	int null, efd;
 
 	setsid();
 	if (fork() != 0)
@@ -101,6 +105,11 @@ static void exec_broker(char *const argv[])
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(null, 2);
+	}
+	if (err) {
+		efd = open(err, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (efd >= 0)
+			dup2(efd, 2);
 	}
 	if (close_range(3, ~0u, 0) < 0) {
 		int fd;
@@ -117,6 +126,7 @@ static void exec_broker(char *const argv[])
 static int spawn_broker(const char *sock)
 {
 	const char *idle = getenv("HBMEM_BROKER_IDLE_EXIT");
+	const char *err = getenv("HBMEM_BROKER_STDERR");
 	char bin[4096], sock_arg[160], idle_arg[64];
 	char *argv[] = { bin, "--foreground", sock_arg, idle_arg, NULL };
 	int status, ret;
@@ -135,7 +145,7 @@ static int spawn_broker(const char *sock)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		exec_broker(argv);
+		exec_broker(argv, err && *err ? err : NULL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	hbmem_debug("started %s for %s", bin, sock);
