@@ -626,7 +626,11 @@ static int32_t consume_change(int32_t fd, uint64_t addr, bool by_addr,
 	}
 	top = _hbmem_obj_top(mem);
 	if (user && (top->kind == HBMEM_OBJ_GROUP ||
-		     top->kind == HBMEM_OBJ_POOL)) {
+		     top->kind == HBMEM_OBJ_POOL ||
+		     /* share pools (sharepool.c): the pool, imported blocks */
+		     top->kind == HBMEM_OBJ_SHARE_POOL ||
+		     (top->kind == HBMEM_OBJ_COM &&
+		      (top->u.com.flags & HB_MEM_USAGE_MEM_SHARE_POOL)))) {
 		ret = by_addr ? -EFAULT : -EBADF;
 		goto out;
 	}

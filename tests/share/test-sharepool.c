@@ -477,6 +477,12 @@ static void test_block_returns_after_last_holder_in_process(TestModule *m,
 	g_assert_true(in1.virt_addr != b[3].virt_addr);
 	g_assert_cmpint(in1.virt_addr[128 * KiB - 1], ==, 0x5A);
 	g_assert_cmphex(in1.flags & HB_MEM_USAGE_MEM_SHARE_POOL, !=, 0);
+	/* no user consume count on share-pool buffers (vendor header) */
+	assert_hb(hb_mem_inc_user_consume_cnt(in1.fd), HB_MEM_ERR_INVALID_FD);
+	assert_hb(hb_mem_inc_user_consume_cnt(info.fd), HB_MEM_ERR_INVALID_FD);
+	assert_hb(hb_mem_inc_user_consume_cnt_with_vaddr(
+			  (uint64_t)(uintptr_t)in1.virt_addr),
+		  HB_MEM_ERR_INVALID_VADDR);
 	for (i = 0; i < 5; i++)
 		assert_ok(hb_mem_share_pool_free_buf(
 			(uint64_t)(uintptr_t)b[i].virt_addr));
