@@ -43,8 +43,14 @@
  * Death. A slot records the holder's pid and its start time from
  * /proc/<pid>/stat, so a reused pid is not mistaken for the holder. The
  * owner reaps dead slots (clears their bits) when the pool looks empty,
- * on get_info and on destroy; the reaper marks a slot it works on with
- * -(its pid), so two reapers never clear a slot a new holder took.
+ * on get_info and on destroy, and an importer does when no slot is free;
+ * the reaper marks a slot it works on with -(its pid), so two reapers
+ * never clear a slot a new holder took.
+ *
+ * Trust. Every process that imports a block can write the control region,
+ * as it can write the blocks: it can lie about holds, but indices and
+ * geometry read from shared memory are checked before use, so a lie
+ * costs blocks, never a crash of another process.
  *
  * Free list: a Treiber stack of block indices, the head a {tag, index}
  * pair bumped by every change (no ABA). Only the owner pops (under its
@@ -1028,7 +1034,7 @@ static int att_new(struct hbmem_mem *mem, struct spool_att **out)
 	map = mmap(NULL, hbmem_page_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   mem->fd, 0);
 	if (map == MAP_FAILED) {
-		ret = -EINVAL;
+		ret = -errno;
 		goto err_free;
 	}
 	ret = att_geometry(map, len, a);
