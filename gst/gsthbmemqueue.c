@@ -29,8 +29,12 @@
  *                pushed buffer is freed (qdata notify on it)
  *
  * With leaky=overwrite, a dequeue may hand back the oldest queued item:
- * its buffer is dropped (counted) and its events move to the front of the
- * new item, so no serialized event is ever lost or reordered.
+ * its buffer is dropped (counted) and the item, with its events, goes to
+ * the `carry`. Items are numbered as they are queued; when the consumer
+ * takes an item and sees a gap in the numbers, the missing ones were
+ * overwritten, and it pushes their carried events first (waiting for the
+ * producer to file them if it has not yet), so no serialized event is
+ * ever lost or reordered.
  *
  * Flushing (flush-start, pad deactivation) sets `flushing` and destroys
  * the hb_mem queue: both threads wake with QUEUE_DESTROYED and leave. The
@@ -76,6 +80,7 @@ typedef struct
   GstHbmemQueue *self;          /* ref held while pushed downstream */
   hb_mem_buf_queue_t q;         /* the queue the slot belongs to */
   gint32 slot;
+  guint64 seq;                  /* order of queueing, from 1 */
   GstBuffer *buffer;            /* NULL: events only */
   GQueue events;
 } HbqItem;
@@ -102,6 +107,10 @@ struct _GstHbmemQueue
   GstFlowReturn srcresult;
   GHashTable *queued;           /* HbqItem queued, not yet requested */
   guint pending;                /* queued, not yet fully pushed */
+  guint64 next_seq;             /* producer: seq of the next item */
+  guint64 last_seq;             /* consumer: seq of the last item taken */
+  GQueue carry;                 /* overwritten items: their events */
+  GCond carried;                /* carry grew, or flushing */
 
   gint level;                   /* atomic: slots not FREE */
   guint64 dropped;              /* atomic */
@@ -174,6 +183,8 @@ hbq_open_locked (GstHbmemQueue * self)
     return FALSE;
   }
   self->queue_live = TRUE;
+  self->next_seq = 1;
+  self->last_seq = 0;
   self->flushing = FALSE;
   self->srcresult = GST_FLOW_OK;
   return TRUE;
@@ -201,8 +212,11 @@ hbq_flush_locked (GstHbmemQueue * self)
     g_atomic_int_add (&self->level, -1);
     g_hash_table_iter_remove (&iter);
   }
+  while ((key = g_queue_pop_head (&self->carry)))
+    hbq_item_free (key);
   self->pending = 0;
   g_cond_broadcast (&self->drained);
+  g_cond_broadcast (&self->carried);
 }
 
 static void
@@ -267,24 +281,26 @@ hbq_put (GstHbmemQueue * self, HbqItem * item, gint64 timeout)
     goto flushing;
   }
   if (drops_after != drops_before) {
-    GstEvent *ev;
-
-    /* overwrite took the oldest queued item: drop its buffer, keep events */
+    /*
+     * Overwrite took the oldest queued item: drop its buffer; its events
+     * go to the carry, which the consumer pushes before any later item.
+     */
     g_hash_table_remove (self->queued, old);
     self->pending--;
-    while ((ev = g_queue_pop_tail (&old->events)))
-      g_queue_push_head (&item->events, ev);
     if (old->buffer) {
       GST_DEBUG_OBJECT (self, "overwrite dropped %" GST_PTR_FORMAT,
           old->buffer);
       self->dropped++;
+      gst_clear_buffer (&old->buffer);
     }
-    hbq_item_free (old);
+    g_queue_push_tail (&self->carry, old);
+    g_cond_broadcast (&self->carried);
   } else {
     g_atomic_int_inc (&self->level);
   }
   item->q = q;
   item->slot = slot;
+  item->seq = self->next_seq++;
   g_hash_table_add (self->queued, item);
   self->pending++;
   ret = hb_mem_queue_buf (&q, slot, &item);
@@ -417,6 +433,54 @@ hbq_push_item (GstHbmemQueue * self, HbqItem * item)
   return ret;
 }
 
+/* Items overwritten before @item, not yet accounted for by the producer? */
+static guint64
+hbq_carried_before (GstHbmemQueue * self, guint64 seq)
+{
+  guint64 n = 0;
+  GList *l;
+
+  for (l = self->carry.head; l; l = l->next)
+    if (((HbqItem *) l->data)->seq < seq)
+      n++;
+  return n;
+}
+
+/*
+ * Put the events of every item overwritten before @item in front of its
+ * own. Items taken are numbered without gaps, so a gap means items were
+ * overwritten; their producer files them in the carry right after its
+ * dequeue, and we wait for that. FALSE when flushing. Lock held.
+ */
+static gboolean
+hbq_take_carry_locked (GstHbmemQueue * self, HbqItem * item)
+{
+  HbqItem *c;
+  GList *l, *next;
+  GQueue events = G_QUEUE_INIT;
+  GstEvent *ev;
+
+  while (!self->flushing &&
+      hbq_carried_before (self, item->seq) < item->seq - self->last_seq - 1)
+    g_cond_wait (&self->carried, &self->lock);
+  if (self->flushing)
+    return FALSE;
+  for (l = self->carry.head; l; l = next) {
+    next = l->next;
+    c = l->data;
+    if (c->seq > item->seq)
+      continue;
+    while ((ev = g_queue_pop_head (&c->events)))
+      g_queue_push_tail (&events, ev);
+    g_queue_delete_link (&self->carry, l);
+    hbq_item_free (c);
+  }
+  while ((ev = g_queue_pop_tail (&events)))
+    g_queue_push_head (&item->events, ev);
+  self->last_seq = item->seq;
+  return TRUE;
+}
+
 static void
 hbq_loop (GstPad * pad)
 {
@@ -447,6 +511,13 @@ hbq_loop (GstPad * pad)
         ("hb_mem_request_buf failed: 0x%x", (guint) r));
     hbq_pause (self, GST_FLOW_ERROR);
     return;
+  }
+  if (!hbq_take_carry_locked (self, item)) {
+    /* flushing began: the item is ours alone now, its queue is gone */
+    g_mutex_unlock (&self->lock);
+    g_atomic_int_add (&self->level, -1);
+    hbq_item_free (item);
+    goto flushing;
   }
   g_mutex_unlock (&self->lock);
 
@@ -667,6 +738,7 @@ hbq_finalize (GObject * object)
 
   g_hash_table_unref (self->queued);
   g_cond_clear (&self->drained);
+  g_cond_clear (&self->carried);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -732,6 +804,8 @@ gst_hbmem_queue_init (GstHbmemQueue * self)
   self->leaky = DEFAULT_LEAKY;
   g_mutex_init (&self->lock);
   g_cond_init (&self->drained);
+  g_cond_init (&self->carried);
+  g_queue_init (&self->carry);
   self->queued = g_hash_table_new (NULL, NULL);
   self->flushing = TRUE;
   self->srcresult = GST_FLOW_FLUSHING;
