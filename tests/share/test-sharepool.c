@@ -11,8 +11,10 @@
  *     shared between the two processes.
  *   - "fresh" tests: the child closes the module and opens it anew, so
  *     it knows nothing but the descriptor's bytes, as a separate program
- *     would. On the memfd backend that needs the broker: without one,
- *     the child says so and the test is skipped.
+ *     would; "exec" tests: the child is this program executed anew
+ *     (--spool-child), reading the descriptors from its stdin. On the
+ *     memfd backend both need the broker: without one, the child says so
+ *     and the test is skipped.
  *
  * Children run under alarm(); the parent waits on pipes with poll(), so
  * nothing hangs.
@@ -634,9 +636,34 @@ struct scenario {
 	hb_mem_common_buf_t desc[5];
 	int nimport;		/* the child imports desc[pick[0 .. nimport)] */
 	int pick[5];
-	bool fresh;		/* the child reopens the module first */
+	enum { CHILD_FORKED, CHILD_FRESH, CHILD_EXEC } mode;
 	unsigned char fill;	/* what the blocks hold */
 };
+
+/* This program, for the exec tests. */
+static gchar *self_exe;
+
+/* Start this program anew as a child importing what @s says. */
+static void peer_exec(struct peer *pr, const struct scenario *s)
+{
+	int down[2], up[2];
+
+	g_assert_cmpint(pipe2(down, O_CLOEXEC), ==, 0);
+	g_assert_cmpint(pipe2(up, O_CLOEXEC), ==, 0);
+	pr->pid = fork();
+	g_assert_cmpint(pr->pid, >=, 0);
+	if (pr->pid == 0) {
+		if (dup2(down[0], 0) < 0 || dup2(up[1], 1) < 0)
+			_exit(2);
+		execl(self_exe, self_exe, "--spool-child", (char *)NULL);
+		_exit(2);
+	}
+	close(down[0]);
+	close(up[1]);
+	pr->to = down[1];
+	pr->from = up[0];
+	g_assert_cmpint(write(pr->to, s, sizeof(*s)), ==, sizeof(*s));
+}
 
 /*
  * The child: import the blocks, check their bytes, say 'y' (or 's' when
@@ -649,10 +676,11 @@ static int child_importer(int in, int out, void *arg)
 	hb_mem_common_buf_t got[5], w;
 	int i;
 
-	if (s->fresh) {
+	if (s->mode != CHILD_FORKED) {
 		hb_mem_common_buf_t probe;
 
-		if (hb_mem_module_close() != 0 || hb_mem_module_open() != 0)
+		if (s->mode == CHILD_FRESH && (hb_mem_module_close() != 0 ||
+					       hb_mem_module_open() != 0))
 			return 3;
 		/* can a process import another's plain buffer here at all? */
 		w = wire(&s->plain);
@@ -702,9 +730,9 @@ static bool child_skipped(struct peer *pr, char got)
  * The board's observed behaviour: 5 blocks, the owner frees all five while
  * a child holds one import: avail goes to 4, then 5 once the child frees.
  */
-static void run_five_blocks(bool fresh)
+static void run_five_blocks(int mode)
 {
-	struct scenario s = { .nimport = 1, .fresh = fresh, .fill = 0x3C };
+	struct scenario s = { .nimport = 1, .mode = mode, .fill = 0x3C };
 	hb_mem_share_pool_t info;
 	struct peer pr;
 	int i, status = 0;
@@ -717,7 +745,10 @@ static void run_five_blocks(bool fresh)
 	}
 	assert_ok(hb_mem_alloc_com_buf(4096, 0, &s.plain));
 	memset(s.plain.virt_addr, s.fill, 4096);
-	peer_start(&pr, child_importer, &s);
+	if (mode == CHILD_EXEC)
+		peer_exec(&pr, &s);
+	else
+		peer_start(&pr, child_importer, &s);
 	got = peer_get(&pr, &status);
 	if (child_skipped(&pr, got)) {
 		for (i = 0; i < 5; i++)
@@ -746,21 +777,27 @@ static void run_five_blocks(bool fresh)
 static void test_forked_block_returns_after_child_frees(TestModule *m,
 							gconstpointer d)
 {
-	run_five_blocks(false);
+	run_five_blocks(CHILD_FORKED);
 }
 
 static void test_fresh_block_returns_after_child_frees(TestModule *m,
 						       gconstpointer d)
 {
-	run_five_blocks(true);
+	run_five_blocks(CHILD_FRESH);
+}
+
+static void test_exec_block_returns_after_child_frees(TestModule *m,
+						      gconstpointer d)
+{
+	run_five_blocks(CHILD_EXEC);
 }
 
 /* A holder killed with SIGKILL gives its blocks back. */
-static void run_killed_holder(bool fresh)
+static void run_killed_holder(int mode)
 {
 	/* block 0 imported twice: both holds go with the child */
 	struct scenario s = { .nimport = 3, .pick = { 0, 1, 0 },
-			      .fresh = fresh, .fill = 0x7E };
+			      .mode = mode, .fill = 0x7E };
 	hb_mem_share_pool_t info;
 	struct peer pr;
 	int i, status = 0;
@@ -773,7 +810,10 @@ static void run_killed_holder(bool fresh)
 	}
 	assert_ok(hb_mem_alloc_com_buf(4096, 0, &s.plain));
 	memset(s.plain.virt_addr, s.fill, 4096);
-	peer_start(&pr, child_importer, &s);
+	if (mode == CHILD_EXEC)
+		peer_exec(&pr, &s);
+	else
+		peer_start(&pr, child_importer, &s);
 	got = peer_get(&pr, &status);
 	if (child_skipped(&pr, got)) {
 		for (i = 0; i < 5; i++)
@@ -801,13 +841,19 @@ static void run_killed_holder(bool fresh)
 static void test_forked_killed_holder_gives_blocks_back(TestModule *m,
 							gconstpointer d)
 {
-	run_killed_holder(false);
+	run_killed_holder(CHILD_FORKED);
 }
 
 static void test_fresh_killed_holder_gives_blocks_back(TestModule *m,
 						       gconstpointer d)
 {
-	run_killed_holder(true);
+	run_killed_holder(CHILD_FRESH);
+}
+
+static void test_exec_killed_holder_gives_blocks_back(TestModule *m,
+						      gconstpointer d)
+{
+	run_killed_holder(CHILD_EXEC);
 }
 
 /* The owner waits on an empty pool; a free in the child wakes it. */
@@ -1015,18 +1061,42 @@ static void test_forked_holder_slots_run_out_and_come_back(TestModule *m,
 	assert_ok(hb_mem_share_pool_destroy(info.fd));
 }
 
+/* The exec'd child: the scenario on stdin, answers on stdout. */
+static int exec_child_main(void)
+{
+	struct scenario s;
+
+	alarm(CHILD_SECONDS);
+	if (read(0, &s, sizeof(s)) != (ssize_t)sizeof(s))
+		return 2;
+	if (hb_mem_module_open() != 0)
+		return 3;
+	s.mode = CHILD_EXEC;
+	return child_importer(0, 1, &s);
+}
+
 int main(int argc, char **argv)
 {
 	gchar *dir = NULL, *sock = NULL;
 	int ret;
 
+	if (argc == 2 && !strcmp(argv[1], "--spool-child"))
+		return exec_child_main();
+	self_exe = g_file_read_link("/proc/self/exe", NULL);
+	g_assert_nonnull(self_exe);
 	g_test_init(&argc, &argv, NULL);
-	/* with a broker to start: a private one, on a socket of our own */
-	if (g_getenv("HBMEM_BROKER_PATH") && !g_getenv("HBMEM_BROKER_SOCKET")) {
+	/*
+	 * A broker socket of our own: a private broker when there is one to
+	 * start (HBMEM_BROKER_PATH), else none at all, so that a broker some
+	 * other program left running cannot change what is tested.
+	 */
+	if (!g_getenv("HBMEM_BROKER_SOCKET")) {
 		dir = g_dir_make_tmp("hbmem-spool-XXXXXX", NULL);
 		g_assert_nonnull(dir);
 		sock = g_build_filename(dir, "broker.sock", NULL);
 		g_setenv("HBMEM_BROKER_SOCKET", sock, TRUE);
+		if (!g_getenv("HBMEM_BROKER_PATH"))
+			g_setenv("HBMEM_AUTOSPAWN", "0", TRUE);
 	}
 	g_test_add_func("/sharepool/calls-before-open-fail",
 			test_calls_before_open_fail);
@@ -1070,13 +1140,28 @@ int main(int argc, char **argv)
 			test_fresh_block_returns_after_child_frees);
 	add_module_test("/sharepool/fresh/killed-holder-gives-blocks-back",
 			test_fresh_killed_holder_gives_blocks_back);
+	add_module_test("/sharepool/exec/block-returns-after-child-frees",
+			test_exec_block_returns_after_child_frees);
+	add_module_test("/sharepool/exec/killed-holder-gives-blocks-back",
+			test_exec_killed_holder_gives_blocks_back);
 	ret = g_test_run();
 	if (dir) {
-		/* the broker leaves when idle; its socket may outlive us */
-		unlink(sock);
+		/* the broker leaves when idle; its files may outlive us */
+		GDir *gd = g_dir_open(dir, 0, NULL);
+		const gchar *name;
+
+		while (gd && (name = g_dir_read_name(gd)) != NULL) {
+			gchar *path = g_build_filename(dir, name, NULL);
+
+			unlink(path);
+			g_free(path);
+		}
+		if (gd)
+			g_dir_close(gd);
 		rmdir(dir);
 		g_free(sock);
 		g_free(dir);
 	}
+	g_free(self_exe);
 	return ret;
 }
