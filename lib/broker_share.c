@@ -52,6 +52,8 @@
 #include "broker.h"
 
 #define NBUCKETS 1024
+/* A broker that does not answer a plain request in this long is stuck. */
+#define CALL_TIMEOUT_MS 10000
 
 struct ino_entry {
 	dev_t dev;
@@ -246,10 +248,13 @@ static int conn_call(struct hbmem_msg *m, struct hbmem_msg *rep, int *fd_out)
 		ret = _hbmem_broker_send(conn_fd, m, -1);
 		if (ret == 0)
 			ret = _hbmem_broker_recv(conn_fd, m->hdr.seq, rep, &fd,
-						 -1);
+						 CALL_TIMEOUT_MS);
 		if (ret == 0)
 			break;
 		conn_close();
+		if (ret == -ETIMEDOUT)
+			hbmem_err_log("hbmemd did not answer in %d ms",
+				      CALL_TIMEOUT_MS);
 		if (!conn_gone(ret))
 			return -EIO;
 	}
