@@ -494,9 +494,14 @@ static bool spool_inherited(int32_t fd, uint64_t addr, bool by_addr)
 	return false;
 }
 
+struct spool_att;
+static struct spool_att *att_of_fd_locked(int32_t fd);
+static int spool_import_info(int32_t fd, hb_mem_share_pool_t *info);
+
 /*
  * The code for a failed lookup. The fast paths ask whether the module is
- * open only here: a live pool implies an open module.
+ * open only here: a live pool implies an open module. A pool this process
+ * only imports from (or a forked child's copy) is someone else's to manage.
  */
 static int32_t spool_missing(int32_t fd, uint64_t addr, bool by_addr)
 {
@@ -504,7 +509,10 @@ static int32_t spool_missing(int32_t fd, uint64_t addr, bool by_addr)
 		return HB_MEM_ERR_MODULE_NOT_FOUND;
 	if (spool_inherited(fd, addr, by_addr))
 		return HB_MEM_ERR_NOT_ALLOW;
-	return by_addr ? HB_MEM_ERR_INVALID_VADDR : HB_MEM_ERR_POOL_NOT_FOUND;
+	if (by_addr)
+		return HB_MEM_ERR_INVALID_VADDR;
+	return spool_import_info(fd, NULL) == 0 ? HB_MEM_ERR_NOT_ALLOW
+						: HB_MEM_ERR_POOL_NOT_FOUND;
 }
 
 static inline void spool_desc(const struct spool *p, uint32_t b,
@@ -771,8 +779,10 @@ HBMEM_EXPORT int32_t hb_mem_share_pool_destroy(int32_t fd)
 		return _hbmem_err(ret);
 	p = spool_of_fd_locked(fd);
 	if (!p) {
+		ret = att_of_fd_locked(fd) ? HB_MEM_ERR_NOT_ALLOW
+					   : HB_MEM_ERR_POOL_NOT_FOUND;
 		_hbmem_leave();
-		return HB_MEM_ERR_POOL_NOT_FOUND;
+		return ret;
 	}
 	obj = p->obj;
 	ret = spool_kill(p, false);
@@ -938,8 +948,16 @@ HBMEM_EXPORT int32_t hb_mem_share_pool_get_info(int32_t fd,
 		return _hbmem_is_open() ? HB_MEM_ERR_INVALID_PARAMS
 					: HB_MEM_ERR_MODULE_NOT_FOUND;
 	p = spool_get_fd(fd);
-	if (!p)
+	if (!p) {
+		/* an importer's view, through the fd of its import */
+		int ret = spool_import_info(fd, pool);
+
+		if (ret == -ESHUTDOWN)
+			return HB_MEM_ERR_POOL_DESTROYED;
+		if (ret != -ENOENT)
+			return _hbmem_err(ret);
 		return spool_missing(fd, 0, false);
+	}
 	/* the counts are honest only once the dead have given back */
 	__atomic_fetch_add(&p->busy, 1, __ATOMIC_ACQ_REL);
 	spool_unlock(p);
@@ -1147,6 +1165,58 @@ static void spool_import_put(struct hbmem_obj *obj)
 		spool_drop(a->hdr, spool_blocks(a->hdr), b, 1ull << a->slot);
 	if (--a->users == 0)
 		att_free(a);
+}
+
+/* The attachment of this process's import @fd of a block, or NULL. */
+static struct spool_att *att_of_fd_locked(int32_t fd)
+{
+	struct hbmem_mem *mem = _hbmem_mem_by_fd(fd);
+
+	if (!mem || mem->obj->kind != HBMEM_OBJ_COM || !mem->obj->priv)
+		return NULL;
+	return mem->obj->priv;
+}
+
+/*
+ * Whether @fd is this process's import of a share-pool block (-ENOENT if
+ * not); with @info, the pool's state as seen from here: avail counts the
+ * blocks nobody holds, a snapshot while the owner works.
+ */
+static int spool_import_info(int32_t fd, hb_mem_share_pool_t *info)
+{
+	struct spool_blk *blk;
+	struct spool_att *a;
+	int32_t n = 0;
+	uint32_t b;
+	int ret;
+
+	ret = _hbmem_enter();
+	if (ret < 0)
+		return ret;
+	a = att_of_fd_locked(fd);
+	if (!a) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (!info)
+		goto out;
+	if (LOAD_ACQ(a->hdr->magic) != SPOOL_MAGIC) {
+		ret = -ESHUTDOWN;	/* the owner tore it down */
+		goto out;
+	}
+	spool_reap(a->hdr, a->num);
+	blk = spool_blocks(a->hdr);
+	for (b = 0; b < a->num; b++)
+		n += !LOAD_ACQ(blk[b].holders);
+	memset(info, 0, sizeof(*info));
+	info->flags = LOAD(a->hdr->flags);
+	info->size = LOAD(a->hdr->size);
+	info->fd = fd;
+	info->total_buf_cnt = (int32_t)a->num;
+	info->avail_buf_cnt = n;
+out:
+	_hbmem_leave();
+	return ret;
 }
 
 /* ---- hooks for the core ---------------------------------------------------- */

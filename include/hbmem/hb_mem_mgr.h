@@ -475,8 +475,10 @@ int32_t hb_mem_pool_get_info(int32_t fd, hb_mem_pool_t *pool);
  * blocks back. All blocks are one backing buffer with one share id: a
  * block's descriptor has that id, phys_addr = the block's device address,
  * and fd = the pool's fd. Only the process that created a pool can
- * manage it: a forked child gets NOT_ALLOW and imports like any process.
- * Errors of all five: MODULE_NOT_FOUND when the module is not open.
+ * manage it: a forked child, or an importer naming the pool by the fd of
+ * its import, gets NOT_ALLOW (get_info excepted) and imports like any
+ * process. Errors of all five: MODULE_NOT_FOUND when the module is not
+ * open.
  */
 
 /**
@@ -510,8 +512,11 @@ int32_t hb_mem_share_pool_free_buf(uint64_t virt_addr);
 
 /**
  * State of the pool @fd: total_buf_cnt, avail_buf_cnt (blocks nobody
- * holds, after giving back what dead holders held), size, flags, fd.
- * Errors: INVALID_PARAMS (NULL @pool), POOL_NOT_FOUND.
+ * holds, after giving back what dead holders held), size, flags, fd. An
+ * importer may pass the fd of its import of a block: it gets the same
+ * counts (a snapshot) with its own fd. Errors: INVALID_PARAMS (NULL
+ * @pool), POOL_NOT_FOUND, POOL_DESTROYED (an import of a pool its owner
+ * tore down).
  */
 int32_t hb_mem_share_pool_get_info(int32_t fd, hb_mem_share_pool_t *pool);
 

@@ -465,7 +465,7 @@ static void test_destroy_is_busy_while_a_block_is_held(TestModule *m,
 static void test_block_returns_after_last_holder_in_process(TestModule *m,
 							    gconstpointer d)
 {
-	hb_mem_share_pool_t info;
+	hb_mem_share_pool_t info, view;
 	hb_mem_common_buf_t b[5], w, in1, in2;
 	int i;
 
@@ -485,10 +485,17 @@ static void test_block_returns_after_last_holder_in_process(TestModule *m,
 	assert_hb(hb_mem_inc_user_consume_cnt_with_vaddr(
 			  (uint64_t)(uintptr_t)in1.virt_addr),
 		  HB_MEM_ERR_INVALID_VADDR);
+	/* the importer's view through its own fd */
+	assert_ok(hb_mem_share_pool_get_info(in1.fd, &view));
+	g_assert_cmpint(view.total_buf_cnt, ==, 5);
+	g_assert_cmpint(view.avail_buf_cnt, ==, 0);
+	g_assert_cmpint(view.fd, ==, in1.fd);
+	g_assert_cmpuint(view.size, ==, 128 * KiB);
 	for (i = 0; i < 5; i++)
 		assert_ok(hb_mem_share_pool_free_buf(
 			(uint64_t)(uintptr_t)b[i].virt_addr));
 	g_assert_cmpint(avail(info.fd), ==, 4);
+	g_assert_cmpint(avail(in2.fd), ==, 4);
 	assert_ok(hb_mem_free_buf(in1.fd));
 	g_assert_cmpint(avail(info.fd), ==, 4);
 	assert_ok(hb_mem_free_buf_with_vaddr((uint64_t)(uintptr_t)in2.virt_addr));
@@ -636,6 +643,7 @@ struct scenario {
 	hb_mem_common_buf_t desc[5];
 	int nimport;		/* the child imports desc[pick[0 .. nimport)] */
 	int pick[5];
+	int32_t total;		/* blocks in the pool */
 	enum { CHILD_FORKED, CHILD_FRESH, CHILD_EXEC } mode;
 	unsigned char fill;	/* what the blocks hold */
 };
@@ -674,6 +682,7 @@ static int child_importer(int in, int out, void *arg)
 {
 	struct scenario *s = arg;
 	hb_mem_common_buf_t got[5], w;
+	hb_mem_share_pool_t info;
 	int i;
 
 	if (s->mode != CHILD_FORKED) {
@@ -702,6 +711,18 @@ static int child_importer(int in, int out, void *arg)
 		/* the child's writes are the parent's to see */
 		got[i].virt_addr[1] = (uint8_t)(s->fill + 1);
 	}
+	/* an importer sees the pool's state, but does not manage it */
+	if (hb_mem_share_pool_get_info(got[0].fd, &info) != 0 ||
+	    info.total_buf_cnt != s->total || info.avail_buf_cnt < 0 ||
+	    info.avail_buf_cnt >= s->total || info.fd != got[0].fd ||
+	    info.size != s->desc[0].size)
+		return 40;
+	if (hb_mem_share_pool_alloc_buf(got[0].fd, &w) !=
+		    HB_MEM_ERR_NOT_ALLOW ||
+	    hb_mem_share_pool_destroy(got[0].fd) != HB_MEM_ERR_NOT_ALLOW ||
+	    hb_mem_share_pool_free_buf((uint64_t)(uintptr_t)got[0].virt_addr) !=
+		    HB_MEM_ERR_INVALID_VADDR)
+		return 41;
 	if (child_put(out, 'y'))
 		return 5;
 	while (child_get(in) == 'f') {
@@ -732,7 +753,8 @@ static bool child_skipped(struct peer *pr, char got)
  */
 static void run_five_blocks(int mode)
 {
-	struct scenario s = { .nimport = 1, .mode = mode, .fill = 0x3C };
+	struct scenario s = { .nimport = 1, .total = 5, .mode = mode,
+			      .fill = 0x3C };
 	hb_mem_share_pool_t info;
 	struct peer pr;
 	int i, status = 0;
@@ -796,7 +818,7 @@ static void test_exec_block_returns_after_child_frees(TestModule *m,
 static void run_killed_holder(int mode)
 {
 	/* block 0 imported twice: both holds go with the child */
-	struct scenario s = { .nimport = 3, .pick = { 0, 1, 0 },
+	struct scenario s = { .nimport = 3, .pick = { 0, 1, 0 }, .total = 5,
 			      .mode = mode, .fill = 0x7E };
 	hb_mem_share_pool_t info;
 	struct peer pr;
@@ -860,7 +882,7 @@ static void test_exec_killed_holder_gives_blocks_back(TestModule *m,
 static void test_forked_free_wakes_waiting_owner(TestModule *m,
 						 gconstpointer d)
 {
-	struct scenario s = { .nimport = 1, .fill = 0x11 };
+	struct scenario s = { .nimport = 1, .total = 1, .fill = 0x11 };
 	hb_mem_share_pool_t info;
 	hb_mem_common_buf_t x;
 	struct peer pr;
