@@ -1083,6 +1083,59 @@ static void test_forked_holder_slots_run_out_and_come_back(TestModule *m,
 	assert_ok(hb_mem_share_pool_destroy(info.fd));
 }
 
+/*
+ * A holder killed at a random point of its import/free loop: whatever step
+ * it was at, every block comes back exactly once (all four allocate again,
+ * at four different addresses, and a fifth does not).
+ */
+#define KILL_ROUNDS 30
+
+static int child_import_loop(int in, int out, void *arg)
+{
+	hb_mem_common_buf_t *b = arg, w, got;
+	unsigned int i;
+
+	if (child_put(out, 'y'))
+		return 1;
+	for (i = 0;; i++) {
+		w = wire(&b[i % 4]);
+		if (hb_mem_import_com_buf(&w, &got) != 0 ||
+		    hb_mem_free_buf(got.fd) != 0)
+			return 2;
+	}
+	return 0;
+}
+
+static void test_forked_killed_at_random_points_loses_nothing(TestModule *m,
+							      gconstpointer d)
+{
+	hb_mem_common_buf_t b[4], x;
+	hb_mem_share_pool_t info;
+	struct peer pr;
+	int round, i, j, status = 0;
+
+	assert_ok(hb_mem_share_pool_create(4, 4096, 0, &info));
+	for (round = 0; round < KILL_ROUNDS; round++) {
+		for (i = 0; i < 4; i++)
+			assert_ok(hb_mem_share_pool_alloc_buf(info.fd, &b[i]));
+		for (i = 0; i < 4; i++)
+			for (j = 0; j < i; j++)
+				g_assert_true(b[i].virt_addr != b[j].virt_addr);
+		assert_hb(hb_mem_share_pool_alloc_buf(info.fd, &x),
+			  HB_MEM_ERR_INSUFFICIENT_MEM);
+		peer_start(&pr, child_import_loop, b);
+		g_assert_cmpint(peer_get(&pr, &status), ==, 'y');
+		g_usleep(g_random_int_range(100, 5000));
+		g_assert_cmpint(kill(pr.pid, SIGKILL), ==, 0);
+		g_assert_cmpint(peer_end(&pr), ==, 128 + SIGKILL);
+		for (i = 0; i < 4; i++)
+			assert_ok(hb_mem_share_pool_free_buf(
+				(uint64_t)(uintptr_t)b[i].virt_addr));
+		wait_avail(info.fd, 4);
+	}
+	assert_ok(hb_mem_share_pool_destroy(info.fd));
+}
+
 /* The exec'd child: the scenario on stdin, answers on stdout. */
 static int exec_child_main(void)
 {
@@ -1158,6 +1211,8 @@ int main(int argc, char **argv)
 			test_forked_handover_churn_loses_nothing);
 	add_module_test("/sharepool/forked/holder-slots-run-out-and-come-back",
 			test_forked_holder_slots_run_out_and_come_back);
+	add_module_test("/sharepool/forked/killed-at-random-points-loses-nothing",
+			test_forked_killed_at_random_points_loses_nothing);
 	add_module_test("/sharepool/fresh/block-returns-after-child-frees",
 			test_fresh_block_returns_after_child_frees);
 	add_module_test("/sharepool/fresh/killed-holder-gives-blocks-back",
