@@ -44,12 +44,13 @@
  * pushed keep their slot number of the old queue; releasing it later is a
  * harmless stale call. A new queue is made at flush-stop or activation.
  *
- * Pushed buffers: a buffer that comes from no pool and that only we hold
- * is pushed itself with the slot's qdata on it (it is freed, not
- * recycled, so the notify fires when downstream drops it). Any other
- * buffer is pushed as a new buffer sharing its memories and metas, and the
- * original is kept until that one is freed, so a pool buffer goes back to
- * its pool only when the slot is released.
+ * Pushed buffers: a buffer only we hold is pushed itself. One from no
+ * pool carries the slot as qdata, whose notify runs when it is freed; a
+ * pool buffer is recycled rather than freed, so its dispose function is
+ * hooked for the trip (the hook puts it back, releases the slot and
+ * chains to it), and it returns to its pool untouched. A buffer upstream
+ * still holds is pushed as a new buffer sharing its memories and metas,
+ * and the original is kept until that one is freed.
  */
 #include "gsthbmemqueue.h"
 #include "gsthbmemelements.h"
@@ -82,6 +83,7 @@ typedef struct
   gint32 slot;
   guint64 seq;                  /* order of queueing, from 1 */
   GstBuffer *buffer;            /* NULL: events only */
+  GstMiniObjectDisposeFunction orig_dispose;    /* of a pushed pool buffer */
   GQueue events;
 } HbqItem;
 
@@ -369,24 +371,60 @@ hbq_item_release (gpointer data)
   gst_object_unref (self);
 }
 
-/* The buffer to push for @item; the item rides on it until it is freed. */
+/*
+ * A pool buffer we pushed itself: its last unref lands here first. Put the
+ * buffer's own dispose back, release the slot, then let the buffer go
+ * back to its pool as it would have.
+ */
+static gboolean
+hbq_pool_buffer_dispose (GstMiniObject * obj)
+{
+  HbqItem *item = gst_mini_object_steal_qdata (obj, hbq_item_quark);
+  GstMiniObjectDisposeFunction dispose;
+
+  if (!item)
+    return TRUE;
+  dispose = item->orig_dispose;
+  obj->dispose = dispose;
+  hbq_item_release (item);
+  return dispose ? dispose (obj) : TRUE;
+}
+
+/*
+ * The buffer to push for @item; the item rides on it until it is dropped.
+ *
+ * A writable buffer is pushed itself: one from no pool is freed when
+ * dropped (a qdata notify releases the slot); a pool buffer is recycled,
+ * not freed, so its dispose is hooked for that one trip. Anything else
+ * (upstream still holds a ref) is pushed as a new buffer sharing its
+ * memories, and the original is held until that one is freed.
+ */
 static GstBuffer *
 hbq_wrap (GstHbmemQueue * self, HbqItem * item)
 {
+  GstMiniObject *obj;
   GstBuffer *out;
 
-  if (!item->buffer->pool && gst_buffer_is_writable (item->buffer)) {
+  item->self = gst_object_ref (self);
+  if (gst_buffer_is_writable (item->buffer)) {
     out = item->buffer;
     item->buffer = NULL;
+    obj = GST_MINI_OBJECT_CAST (out);
+    if (out->pool) {
+      gst_mini_object_set_qdata (obj, hbq_item_quark, item, NULL);
+      item->orig_dispose = obj->dispose;
+      obj->dispose = hbq_pool_buffer_dispose;
+      return out;
+    }
   } else {
     out = gst_buffer_new ();
     if (!gst_buffer_copy_into (out, item->buffer, GST_BUFFER_COPY_ALL, 0,
             -1)) {
       gst_buffer_unref (out);
+      gst_clear_object (&item->self);
       return NULL;
     }
   }
-  item->self = gst_object_ref (self);
   gst_mini_object_set_qdata (GST_MINI_OBJECT_CAST (out), hbq_item_quark, item,
       hbq_item_release);
   return out;

@@ -347,6 +347,43 @@ test_shared_buffer_goes_back_when_its_push_is_dropped (void)
   gst_harness_teardown (h);
 }
 
+static void
+test_pool_buffer_returns_to_its_pool_untouched (void)
+{
+  GstHarness *h = make_harness ("hbmemqueue name=q slots=2");
+  GstBufferPool *pool = gst_buffer_pool_new ();
+  GstStructure *config = gst_buffer_pool_get_config (pool);
+  GstBuffer *buf = NULL, *out, *again = NULL;
+  GstMemory *mem;
+  guint i;
+
+  gst_buffer_pool_config_set_params (config, NULL, 256, 1, 1);
+  g_assert_true (gst_buffer_pool_set_config (pool, config));
+  g_assert_true (gst_buffer_pool_set_active (pool, TRUE));
+  for (i = 0; i < 3; i++) {
+    g_assert_cmpint (gst_buffer_pool_acquire_buffer (pool, &buf, NULL), ==,
+        GST_FLOW_OK);
+    mem = gst_buffer_peek_memory (buf, 0);
+    GST_BUFFER_PTS (buf) = i * GST_MSECOND;
+    g_assert_cmpint (gst_harness_push (h, buf), ==, GST_FLOW_OK);
+    /* the pool buffer itself goes downstream: nothing copied or shared */
+    out = gst_harness_pull (h);
+    g_assert_true (out == buf);
+    g_assert_cmpuint (level (h), ==, 1);
+    gst_buffer_unref (out);
+    /* dropped: the slot is free and the buffer is back, not discarded */
+    g_assert_cmpuint (level (h), ==, 0);
+    g_assert_cmpint (gst_buffer_pool_acquire_buffer (pool, &again, NULL), ==,
+        GST_FLOW_OK);
+    g_assert_true (again == buf);
+    g_assert_true (gst_buffer_peek_memory (again, 0) == mem);
+    gst_buffer_unref (again);
+  }
+  g_assert_true (gst_buffer_pool_set_active (pool, FALSE));
+  gst_object_unref (pool);
+  gst_harness_teardown (h);
+}
+
 /* ---- overwrite, timeout ---------------------------------------------- */
 
 static void
@@ -688,6 +725,8 @@ main (int argc, char **argv)
       test_upstream_blocks_until_downstream_drops_a_buffer);
   g_test_add_func ("/gst/queue/shared-buffer-goes-back-when-its-push-is-dropped",
       test_shared_buffer_goes_back_when_its_push_is_dropped);
+  g_test_add_func ("/gst/queue/pool-buffer-returns-to-its-pool-untouched",
+      test_pool_buffer_returns_to_its_pool_untouched);
   g_test_add_func ("/gst/queue/overwrite-drops-the-oldest-queued-and-counts-it",
       test_overwrite_drops_the_oldest_queued_and_counts_it);
   g_test_add_func ("/gst/queue/overwrite-never-drops-events",

@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# run-gst-v4l2-in-guest.sh TEST-PROGRAM - GStreamer's v4l2 elements on
+# hbmem buffers (test-gst-v4l2) inside the QEMU guest: the hbmem kernel
+# driver's dma-bufs (HBMEM_BACKEND=hbmem) and vivid. Exits with the
+# program's status: 0 passed, 77 skipped (no QEMU, kernel, GStreamer
+# plugin or vivid), anything else failed.
+#
+# The guest sees the host's userland read-only, GStreamer included. Its
+# first GStreamer call would scan every plugin (about 30 s under
+# emulation), so the program sees only the plugins it needs, through a
+# directory of symlinks in the guest's /tmp, and a registry file there.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+[ $# -eq 1 ] || { echo "usage: $0 TEST-PROGRAM" >&2; exit 2; }
+prog=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+
+plugindir=$(pkg-config --variable=pluginsdir gstreamer-1.0 2>/dev/null ||
+	echo /usr/lib/x86_64-linux-gnu/gstreamer-1.0)
+for p in coreelements video4linux2 app; do
+	if [ ! -e "$plugindir/libgst$p.so" ]; then
+		echo "SKIP: no GStreamer plugin $p in $plugindir" >&2
+		exit 77
+	fi
+done
+
+export HBMEM_CONFIG="$here/../lib/empty.conf"
+export HBMEM_LOG=error
+export HBMEM_BACKEND=hbmem
+export HBMEM_GST_PLUGINDIR=$plugindir
+export GST_REGISTRY_1_0=/tmp/gst-v4l2-registry.bin
+export GST_PLUGIN_SYSTEM_PATH_1_0=/tmp/gst-v4l2-plugins
+export GST_PLUGIN_PATH_1_0=
+export GST_REGISTRY_FORK=no
+export G_DEBUG=fatal-warnings
+export HBMEM_GUEST_ENV="${HBMEM_GUEST_ENV:-} GST_REGISTRY_1_0 GST_PLUGIN_SYSTEM_PATH_1_0 GST_PLUGIN_PATH_1_0 GST_REGISTRY_FORK G_DEBUG GST_DEBUG GST_V4L2_FORCE_DRAIN GST_TRACERS GST_LEAKS_TRACER_STACK_TRACE"
+
+script='
+mkdir -p "$GST_PLUGIN_SYSTEM_PATH_1_0"
+for p in coreelements coretracers video4linux2 app; do
+	ln -sf "$HBMEM_GST_PLUGINDIR/libgst$p.so" "$GST_PLUGIN_SYSTEM_PATH_1_0/"
+done
+"$1"'
+
+# The console log goes next to the program (the shared default is
+# overwritten by any other guest run).
+exec "$here/run-in-guest.sh" --timeout 240 --log "$prog-guest.log" \
+	-- sh -c "$script" sh "$prog"

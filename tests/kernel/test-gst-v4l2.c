@@ -1,0 +1,819 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-gst-v4l2 - GStreamer's v4l2 elements importing hbmem buffers, run
+ * inside the kernel suite's QEMU guest (run-gst-v4l2-in-guest.sh) on the
+ * hbmem kernel driver's dma-bufs and vivid.
+ *
+ * Both directions of issue 5's V4L2 interop:
+ *
+ *   v4l2sink io-mode=dmabuf-import, fed by appsrc with buffers from a
+ *   GstHbmemBufferPool, each frame a solid colour the CPU wrote; vivid
+ *   loops its HDMI output back to its HDMI capture, read with v4l2src
+ *   io-mode=mmap: the colours we wrote must come back, so the driver read
+ *   our memory.
+ *
+ *   v4l2src io-mode=dmabuf-import with our pool proposed downstream (a
+ *   query probe on fakesink answers the ALLOCATION query with it): the
+ *   buffers arriving are ours, and their content equals the same capture
+ *   through io-mode=mmap (vivid's webcam input, colour bars, no OSD text,
+ *   no movement: every frame is the same picture).
+ *
+ * And the 1.22.0 fd bug (v4l2 close()s the dma-buf fds it imports): after
+ * each run every hb_mem buffer's own fd is still open, still names the
+ * same dma-buf (st_dev/st_ino and the /proc/self/fd link) and its content
+ * reads back through a fresh mapping of it; the fd GStreamer sees is
+ * intact after the pool's acquire; and the process has exactly the fds it
+ * had before (none leaked, none closed twice).
+ *
+ * Exits 77 when the v4l2/app plugins, vivid or a dma-buf backend are
+ * missing; each test is bounded in time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/videodev2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gst/gst.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/allocators/allocators.h>
+#include <gst/video/video.h>
+
+#include "gsthbmemallocator.h"
+#include "gsthbmembufferpool.h"
+#include "gsthbmemmeta.h"
+
+#define WIDTH 640
+#define HEIGHT 480
+#define FRAME_BYTES (WIDTH * HEIGHT * 3)
+#define CAPS_STR "video/x-raw,format=RGB,width=640,height=480"
+/* whole-test bound (software-emulated guest: frames come slowly) */
+#define TEST_SECONDS 60
+#define TOLERANCE 12
+
+/* vivid instance 0: capture and output node, found by QUERYCAP */
+static char cap_dev[32], out_dev[32];
+
+/* ---- fds ----------------------------------------------------------- */
+
+static gchar *
+fd_target (int fd)
+{
+  gchar *path = g_strdup_printf ("/proc/self/fd/%d", fd);
+  gchar *target = g_file_read_link (path, NULL);
+
+  g_free (path);
+  return target;
+}
+
+/* "fd -> target" of every open fd, one a line (for failure messages). */
+static gchar *
+fd_list (void)
+{
+  GString *out = g_string_new (NULL);
+  int fd;
+
+  for (fd = 0; fd < 1024; fd++) {
+    gchar *t;
+
+    if (fcntl (fd, F_GETFD) < 0)
+      continue;
+    t = fd_target (fd);
+    g_string_append_printf (out, "  %d -> %s\n", fd, t ? t : "?");
+    g_free (t);
+  }
+  return g_string_free (out, FALSE);
+}
+
+/* The fds now are exactly those of @before (a fd_list()); frees it. */
+static void
+assert_same_fds (gchar * before)
+{
+  gchar *now = fd_list ();
+
+  if (strcmp (now, before))
+    g_error ("the open fds changed; before:\n%snow:\n%s", before, now);
+  g_free (now);
+  g_free (before);
+}
+
+/* What we know of one hb_mem buffer seen in a run, keyed by its own fd. */
+typedef struct
+{
+  int hb_fd;
+  dev_t dev;
+  ino_t ino;
+  gchar *target;
+  gsize size;
+  guint8 first[3];              /* expected first pixel, if known */
+  gboolean first_known;
+} SeenBuf;
+
+static void
+seen_buf_free (gpointer data)
+{
+  SeenBuf *s = data;
+
+  g_free (s->target);
+  g_free (s);
+}
+
+/* Record the hb_mem buffer behind @buf; assert it is ours. */
+static SeenBuf *
+seen_record (GHashTable * seen, GstBuffer * buf)
+{
+  GstHbmemMeta *meta = gst_buffer_get_hbmem_meta (buf);
+  GstMemory *mem;
+  struct stat st;
+  SeenBuf *s;
+  int fd;
+
+  g_assert_nonnull (meta);
+  g_assert_cmpint (meta->type, ==, HB_MEM_BUFFER_TYPE_GRAPHIC);
+  g_assert_cmpuint (gst_buffer_n_memory (buf), ==, 1);
+  mem = gst_buffer_peek_memory (buf, 0);
+  g_assert_true (gst_is_hbmem_memory (mem));
+  g_assert_true (gst_is_dmabuf_memory (mem));
+  fd = meta->graph_buf.fd[0];
+  g_assert_cmpint (gst_hbmem_memory_get_hb_fd (mem), ==, fd);
+  s = g_hash_table_lookup (seen, GINT_TO_POINTER (fd));
+  if (s)
+    return s;
+  g_assert_cmpint (fstat (fd, &st), ==, 0);
+  s = g_new0 (SeenBuf, 1);
+  s->hb_fd = fd;
+  s->dev = st.st_dev;
+  s->ino = st.st_ino;
+  s->target = fd_target (fd);
+  g_assert_nonnull (s->target);
+  s->size = gst_memory_get_sizes (mem, NULL, NULL);
+  g_hash_table_insert (seen, GINT_TO_POINTER (fd), s);
+  return s;
+}
+
+/*
+ * After a run: the buffer's own fd is open, names the same dma-buf, and
+ * a fresh mapping of it shows what @buf's mapping shows.
+ */
+static void
+check_hb_fd_intact (GHashTable * seen, GstBuffer * buf)
+{
+  GstHbmemMeta *meta = gst_buffer_get_hbmem_meta (buf);
+  GstMemory *mem = gst_buffer_peek_memory (buf, 0);
+  GstMapInfo map;
+  struct stat st;
+  gchar *target;
+  SeenBuf *s;
+  guint8 *p;
+
+  g_assert_nonnull (meta);
+  s = g_hash_table_lookup (seen, GINT_TO_POINTER (meta->graph_buf.fd[0]));
+  g_assert_nonnull (s);
+  g_assert_cmpint (fcntl (s->hb_fd, F_GETFD), >=, 0);
+  g_assert_cmpint (fstat (s->hb_fd, &st), ==, 0);
+  g_assert_true (st.st_dev == s->dev && st.st_ino == s->ino);
+  target = fd_target (s->hb_fd);
+  g_assert_cmpstr (target, ==, s->target);
+  g_free (target);
+  /* the fd GStreamer sees names the same dma-buf */
+  g_assert_true (gst_hbmem_memory_fd_is_intact (mem));
+  g_assert_cmpint (fstat (gst_dmabuf_memory_get_fd (mem), &st), ==, 0);
+  g_assert_true (st.st_ino == s->ino);
+
+  p = mmap (NULL, s->size, PROT_READ, MAP_SHARED, s->hb_fd, 0);
+  g_assert_true (p != MAP_FAILED);
+  g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READ));
+  g_assert_cmpint (memcmp (p, map.data, MIN (map.size, s->size)), ==, 0);
+  if (s->first_known)
+    g_assert_cmpint (memcmp (p, s->first, 3), ==, 0);
+  gst_buffer_unmap (buf, &map);
+  munmap (p, s->size);
+}
+
+/* ---- vivid ----------------------------------------------------------- */
+
+static gboolean
+find_vivid (void)
+{
+  struct v4l2_capability cap;
+  int i, fd, inst;
+
+  for (i = 0; i < 16; i++) {
+    gchar *path = g_strdup_printf ("/dev/video%d", i);
+
+    fd = open (path, O_RDWR | O_CLOEXEC);
+    memset (&cap, 0, sizeof (cap));
+    if (fd >= 0 && ioctl (fd, VIDIOC_QUERYCAP, &cap) == 0 &&
+        !strcmp ((char *) cap.driver, "vivid") &&
+        sscanf ((char *) cap.bus_info, "platform:vivid-%d", &inst) == 1 &&
+        inst == 0) {
+      guint32 caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ?
+          cap.device_caps : cap.capabilities;
+
+      if ((caps & V4L2_CAP_VIDEO_CAPTURE) && !cap_dev[0])
+        g_strlcpy (cap_dev, path, sizeof (cap_dev));
+      if ((caps & V4L2_CAP_VIDEO_OUTPUT) && !out_dev[0])
+        g_strlcpy (out_dev, path, sizeof (out_dev));
+    }
+    if (fd >= 0)
+      close (fd);
+    g_free (path);
+  }
+  return cap_dev[0] && out_dev[0];
+}
+
+/* Select the input (or output) whose name starts with @prefix. */
+static int
+vivid_route (const char *dev, gboolean output, const char *prefix)
+{
+  int fd = open (dev, O_RDWR | O_CLOEXEC), ret = -ENOENT;
+  guint i;
+
+  if (fd < 0)
+    return -errno;
+  for (i = 0; i < 16; i++) {
+    if (output) {
+      struct v4l2_output o = {.index = i };
+
+      if (ioctl (fd, VIDIOC_ENUMOUTPUT, &o))
+        break;
+      if (!g_str_has_prefix ((char *) o.name, prefix))
+        continue;
+      ret = ioctl (fd, VIDIOC_S_OUTPUT, &i) ? -errno : 0;
+    } else {
+      struct v4l2_input in = {.index = i };
+
+      if (ioctl (fd, VIDIOC_ENUMINPUT, &in))
+        break;
+      if (!g_str_has_prefix ((char *) in.name, prefix))
+        continue;
+      ret = ioctl (fd, VIDIOC_S_INPUT, &i) ? -errno : 0;
+    }
+    break;
+  }
+  close (fd);
+  return ret;
+}
+
+/* Set the control named @name on @dev (it persists in vivid). */
+static int
+vivid_ctrl (const char *dev, const char *name, int value)
+{
+  struct v4l2_queryctrl q = {.id = V4L2_CTRL_FLAG_NEXT_CTRL };
+  int fd = open (dev, O_RDWR | O_CLOEXEC), ret = -ENOENT;
+
+  if (fd < 0)
+    return -errno;
+  while (ioctl (fd, VIDIOC_QUERYCTRL, &q) == 0) {
+    if (!strcmp ((char *) q.name, name)) {
+      struct v4l2_control c = {.id = q.id,.value = value };
+
+      ret = ioctl (fd, VIDIOC_S_CTRL, &c) ? -errno : 0;
+      break;
+    }
+    q.id |= V4L2_CTRL_FLAG_NEXT_CTRL;
+  }
+  close (fd);
+  return ret;
+}
+
+/* ---- pipelines --------------------------------------------------------- */
+
+static GstElement *
+pipeline_new (const char *desc)
+{
+  GError *err = NULL;
+  GstElement *p = gst_parse_launch (desc, &err);
+
+  if (!p)
+    g_error ("cannot make \"%s\": %s", desc, err->message);
+  return p;
+}
+
+/* Add a probe of @type on the sink pad of @p's element "sink". */
+static void
+sink_probe (GstElement * p, GstPadProbeType type, GstPadProbeCallback cb,
+    gpointer data)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+
+  gst_pad_add_probe (pad, type, cb, data, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+}
+
+/* Fail the test on an ERROR message on @p's bus. */
+static void
+assert_no_bus_error (GstElement * p)
+{
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *msg;
+
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR))) {
+    GError *err = NULL;
+    gchar *dbg = NULL;
+
+    gst_message_parse_error (msg, &err, &dbg);
+    g_error ("%s: %s (%s)", GST_OBJECT_NAME (msg->src), err->message,
+        dbg ? dbg : "");
+  }
+  gst_object_unref (bus);
+}
+
+/* Shared state of a run, guarded by lock. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  GHashTable *seen;             /* hb fd -> SeenBuf */
+  GstBufferPool *pool;
+  /* sink direction */
+  guint pushed, palette_hits[4], renewed;
+  GstAppSrc *appsrc;
+  /* src direction */
+  GHashTable *mmap_sums;        /* checksum strings of mmap frames */
+  guint frames, bad_frames;
+  gchar *bad_sum;
+  GstBuffer *held[2];
+} Run;
+
+static void
+run_init (Run * r)
+{
+  memset (r, 0, sizeof (*r));
+  g_mutex_init (&r->lock);
+  g_cond_init (&r->cond);
+  r->seen = g_hash_table_new_full (NULL, NULL, NULL, seen_buf_free);
+  r->mmap_sums = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+}
+
+static void
+run_clear (Run * r)
+{
+  g_hash_table_unref (r->seen);
+  g_hash_table_unref (r->mmap_sums);
+  g_free (r->bad_sum);
+  g_mutex_clear (&r->lock);
+  g_cond_clear (&r->cond);
+}
+
+/* Wait until r->done or the deadline; returns r->done. */
+static gboolean
+run_wait (Run * r, gint64 deadline, GstElement * p1, GstElement * p2)
+{
+  gboolean done;
+
+  g_mutex_lock (&r->lock);
+  while (!r->done && g_get_monotonic_time () < deadline) {
+    gint64 step = g_get_monotonic_time () + G_TIME_SPAN_SECOND / 2;
+
+    g_cond_wait_until (&r->cond, &r->lock, MIN (step, deadline));
+    g_mutex_unlock (&r->lock);
+    assert_no_bus_error (p1);
+    if (p2)
+      assert_no_bus_error (p2);
+    g_mutex_lock (&r->lock);
+  }
+  done = r->done;
+  g_mutex_unlock (&r->lock);
+  return done;
+}
+
+static GstBufferPool *
+make_pool (guint min, guint max)
+{
+  GstBufferPool *pool = gst_hbmem_buffer_pool_new ();
+  GstStructure *config = gst_buffer_pool_get_config (pool);
+  GstCaps *caps = gst_caps_from_string (CAPS_STR);
+
+  gst_buffer_pool_config_set_params (config, caps, FRAME_BYTES, min, max);
+  gst_buffer_pool_config_add_option (config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+  g_assert_true (gst_buffer_pool_set_config (pool, config));
+  gst_caps_unref (caps);
+  return pool;
+}
+
+/* ---- v4l2sink io-mode=dmabuf-import ---------------------------------- */
+
+static const guint8 palette[4][3] = {
+  {0x30, 0xa0, 0x60}, {0xc0, 0x40, 0x30}, {0x40, 0x50, 0xd0}, {0xd0, 0xd0, 0x40},
+};
+
+static void
+fill_solid (GstBuffer * buf, const guint8 rgb[3])
+{
+  GstVideoFrame frame;
+  GstVideoInfo info;
+  guint x, y;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, WIDTH, HEIGHT);
+  g_assert_true (gst_video_frame_map (&frame, &info, buf, GST_MAP_WRITE));
+  for (y = 0; y < HEIGHT; y++) {
+    guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+        (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
+
+    for (x = 0; x < WIDTH; x++)
+      memcpy (row + 3 * x, rgb, 3);
+  }
+  gst_video_frame_unmap (&frame);
+}
+
+/* The feeder: our pool's buffers, solid colours, into appsrc. */
+static gpointer
+feeder (gpointer data)
+{
+  Run *r = data;
+  GHashTable *dup_fds = g_hash_table_new (NULL, NULL);
+  guint k;
+
+  for (k = 0;; k++) {
+    GstBuffer *buf = NULL;
+    GstMemory *mem;
+    gpointer prev;
+    SeenBuf *s;
+    int hb;
+
+    if (gst_buffer_pool_acquire_buffer (r->pool, &buf, NULL) != GST_FLOW_OK)
+      break;
+    mem = gst_buffer_peek_memory (buf, 0);
+    g_mutex_lock (&r->lock);
+    s = seen_record (r->seen, buf);
+    hb = s->hb_fd;
+    /* a new fd for GStreamer: an importer closed the previous one */
+    if (g_hash_table_lookup_extended (dup_fds, GINT_TO_POINTER (hb), NULL,
+            &prev) && GPOINTER_TO_INT (prev) != gst_fd_memory_get_fd (mem))
+      r->renewed++;
+    g_hash_table_insert (dup_fds, GINT_TO_POINTER (hb),
+        GINT_TO_POINTER (gst_fd_memory_get_fd (mem)));
+    memcpy (s->first, palette[k % 4], 3);
+    s->first_known = TRUE;
+    g_mutex_unlock (&r->lock);
+    g_assert_true (gst_hbmem_memory_fd_is_intact (mem));
+    g_assert_cmpint (gst_dmabuf_memory_get_fd (mem), !=, hb);
+
+    fill_solid (buf, palette[k % 4]);
+    GST_BUFFER_PTS (buf) = k * GST_SECOND / 30;
+    GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+    if (gst_app_src_push_buffer (r->appsrc, buf) != GST_FLOW_OK)
+      break;
+    g_mutex_lock (&r->lock);
+    r->pushed++;
+    if (r->done) {
+      g_mutex_unlock (&r->lock);
+      break;
+    }
+    g_mutex_unlock (&r->lock);
+  }
+  g_hash_table_unref (dup_fds);
+  return NULL;
+}
+
+static gboolean
+near (const guint8 * px, const guint8 * want)
+{
+  guint c;
+
+  for (c = 0; c < 3; c++)
+    if (ABS ((gint) px[c] - (gint) want[c]) > TOLERANCE)
+      return FALSE;
+  return TRUE;
+}
+
+static GstPadProbeReturn
+loop_sample (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Run *r = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstMapInfo map;
+  guint i, distinct = 0;
+
+  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    /* the centre and a point in the upper-left quarter agree */
+    const guint8 *a = map.data + (gsize) (HEIGHT / 2) * WIDTH * 3 +
+        (WIDTH / 2) * 3;
+    const guint8 *b = map.data + (gsize) (HEIGHT / 4) * WIDTH * 3 +
+        (WIDTH / 4) * 3;
+
+    g_mutex_lock (&r->lock);
+    for (i = 0; i < 4; i++)
+      if (near (a, palette[i]) && near (b, palette[i]))
+        r->palette_hits[i]++;
+    for (i = 0; i < 4; i++)
+      distinct += r->palette_hits[i] > 0;
+    if (distinct >= 3 && !r->done) {
+      r->done = TRUE;
+      g_cond_broadcast (&r->cond);
+    }
+    g_mutex_unlock (&r->lock);
+    gst_buffer_unmap (buf, &map);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+test_v4l2sink_dmabuf_import_loops_our_frames (void)
+{
+  GstElement *out, *cap;
+  GstBuffer *bufs[8];
+  GThread *thread;
+  gchar *desc;
+  gchar *fds_before;
+  guint i, n, hits = 0;
+  gint ret;
+  Run r;
+
+  ret = vivid_route (cap_dev, FALSE, "HDMI");
+  if (!ret)
+    ret = vivid_route (out_dev, TRUE, "HDMI");
+  if (!ret)
+    ret = vivid_ctrl (cap_dev, "Loop Video", 1);
+  if (ret) {
+    g_test_skip ("vivid has no HDMI loop here");
+    return;
+  }
+
+  fds_before = fd_list ();
+  run_init (&r);
+  r.pool = make_pool (2, 6);
+  g_assert_true (gst_buffer_pool_set_active (r.pool, TRUE));
+
+  desc = g_strdup_printf ("appsrc name=src format=time block=true caps="
+      CAPS_STR ",framerate=30/1 ! v4l2sink device=%s io-mode=dmabuf-import "
+      "sync=false", out_dev);
+  out = pipeline_new (desc);
+  g_free (desc);
+  desc = g_strdup_printf ("v4l2src device=%s io-mode=mmap ! " CAPS_STR
+      " ! fakesink name=sink sync=false", cap_dev);
+  cap = pipeline_new (desc);
+  g_free (desc);
+  r.appsrc = GST_APP_SRC (gst_bin_get_by_name (GST_BIN (out), "src"));
+  sink_probe (cap, GST_PAD_PROBE_TYPE_BUFFER, loop_sample, &r);
+
+  g_assert_cmpint (gst_element_set_state (out, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  thread = g_thread_new ("feeder", feeder, &r);
+  g_assert_cmpint (gst_element_set_state (cap, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+
+  if (!run_wait (&r, g_get_monotonic_time () + TEST_SECONDS *
+          G_TIME_SPAN_SECOND, out, cap))
+    g_error ("after %d s and %u frames pushed the loop showed palette "
+        "colours %u/%u/%u/%u times, not 3 distinct ones", TEST_SECONDS,
+        r.pushed, r.palette_hits[0], r.palette_hits[1], r.palette_hits[2],
+        r.palette_hits[3]);
+
+  /* stop: unblock the feeder, then tear both pipelines down */
+  gst_buffer_pool_set_flushing (r.pool, TRUE);
+  gst_app_src_end_of_stream (r.appsrc);
+  gst_element_set_state (cap, GST_STATE_NULL);
+  gst_element_set_state (out, GST_STATE_NULL);
+  g_thread_join (thread);
+  gst_buffer_pool_set_flushing (r.pool, FALSE);
+  for (i = 0; i < 4; i++)
+    hits += r.palette_hits[i];
+  g_test_message ("%u frames pushed, %u looped frames matched, %u fds "
+      "renewed after an importer closed them", r.pushed, hits, r.renewed);
+
+  /* every buffer of the pool: its own fd intact, content readable */
+  for (n = 0; n < G_N_ELEMENTS (bufs); n++) {
+    GstBufferPoolAcquireParams p = {.flags =
+          GST_BUFFER_POOL_ACQUIRE_FLAG_DONTWAIT };
+
+    if (gst_buffer_pool_acquire_buffer (r.pool, &bufs[n], &p) != GST_FLOW_OK)
+      break;
+    if (gst_buffer_get_hbmem_meta (bufs[n]) &&
+        !g_hash_table_contains (r.seen,
+            GINT_TO_POINTER (gst_buffer_get_hbmem_meta (bufs[n])->
+                graph_buf.fd[0])))
+      seen_record (r.seen, bufs[n]);
+    check_hb_fd_intact (r.seen, bufs[n]);
+  }
+  g_assert_cmpuint (n, ==, g_hash_table_size (r.seen));
+  for (i = 0; i < n; i++)
+    gst_buffer_unref (bufs[i]);
+
+  gst_object_unref (r.appsrc);
+  gst_object_unref (out);
+  gst_object_unref (cap);
+  g_assert_true (gst_buffer_pool_set_active (r.pool, FALSE));
+  gst_object_unref (r.pool);
+  run_clear (&r);
+  assert_same_fds (fds_before);
+}
+
+/* ---- v4l2src io-mode=dmabuf-import ------------------------------------ */
+
+static gchar *
+frame_sum (GstBuffer * buf)
+{
+  GstMapInfo map;
+  gchar *sum;
+
+  g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READ));
+  g_assert_cmpuint (map.size, >=, FRAME_BYTES);
+  sum = g_compute_checksum_for_data (G_CHECKSUM_SHA1, map.data, FRAME_BYTES);
+  gst_buffer_unmap (buf, &map);
+  return sum;
+}
+
+#define SRC_FRAMES 12
+
+static GstPadProbeReturn
+mmap_sample (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Run *r = data;
+
+  g_mutex_lock (&r->lock);
+  g_hash_table_add (r->mmap_sums, frame_sum (GST_PAD_PROBE_INFO_BUFFER (info)));
+  if (++r->frames >= SRC_FRAMES / 2) {
+    r->done = TRUE;
+    g_cond_broadcast (&r->cond);
+  }
+  g_mutex_unlock (&r->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+import_sample (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Run *r = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  gchar *sum = frame_sum (buf);
+
+  g_mutex_lock (&r->lock);
+  /* a buffer of our pool, holding a dma-buf of the hbmem driver */
+  g_assert_true (buf->pool == r->pool);
+  seen_record (r->seen, buf);
+  if (!g_hash_table_contains (r->mmap_sums, sum)) {
+    r->bad_frames++;
+    g_free (r->bad_sum);
+    r->bad_sum = g_strdup (sum);
+  }
+  /* keep the latest two frames for the after-run checks */
+  gst_buffer_replace (&r->held[r->frames % 2], buf);
+  if (++r->frames >= SRC_FRAMES) {
+    r->done = TRUE;
+    g_cond_broadcast (&r->cond);
+  }
+  g_mutex_unlock (&r->lock);
+  g_free (sum);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Answer the ALLOCATION query for fakesink with our pool. */
+static GstPadProbeReturn
+propose_our_pool (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Run *r = data;
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+  GstStructure *config;
+  GstCaps *caps;
+  gboolean need_pool;
+  GstVideoInfo vinfo;
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_ALLOCATION)
+    return GST_PAD_PROBE_OK;
+  gst_query_parse_allocation (query, &caps, &need_pool);
+  g_assert_nonnull (caps);
+  g_assert_true (gst_video_info_from_caps (&vinfo, caps));
+  config = gst_buffer_pool_get_config (r->pool);
+  gst_buffer_pool_config_set_params (config, caps, vinfo.size, 4, 0);
+  gst_buffer_pool_config_add_option (config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+  g_assert_true (gst_buffer_pool_set_config (r->pool, config));
+  gst_query_add_allocation_pool (query, r->pool, vinfo.size, 4, 0);
+  gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+  return GST_PAD_PROBE_HANDLED;
+}
+
+/* Capture from vivid's webcam input into fakesink; returns when done. */
+static void
+capture (Run * r, const char *io_mode, GstPadProbeCallback on_buffer,
+    gboolean our_pool)
+{
+  GstElement *p;
+  gchar *desc;
+
+  desc = g_strdup_printf ("v4l2src device=%s io-mode=%s ! " CAPS_STR
+      " ! fakesink name=sink sync=false", cap_dev, io_mode);
+  p = pipeline_new (desc);
+  g_free (desc);
+  sink_probe (p, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, r);
+  if (our_pool)
+    sink_probe (p, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, propose_our_pool, r);
+
+  g_assert_cmpint (gst_element_set_state (p, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  if (!run_wait (r, g_get_monotonic_time () + TEST_SECONDS *
+          G_TIME_SPAN_SECOND, p, NULL))
+    g_error ("io-mode=%s: %u frames in %d s", io_mode, r->frames,
+        TEST_SECONDS);
+  gst_element_set_state (p, GST_STATE_NULL);
+  assert_no_bus_error (p);
+  gst_object_unref (p);
+}
+
+static void
+test_v4l2src_dmabuf_import_into_our_pool (void)
+{
+  gchar *fds_before;
+  guint i;
+  Run r;
+
+  if (vivid_route (cap_dev, FALSE, "Webcam") ||
+      vivid_ctrl (cap_dev, "OSD Text Mode", 2)) {
+    g_test_skip ("vivid has no webcam input or OSD control here");
+    return;
+  }
+  fds_before = fd_list ();
+  run_init (&r);
+  capture (&r, "mmap", mmap_sample, FALSE);
+  g_test_message ("%u mmap frames, %u distinct pictures", r.frames,
+      g_hash_table_size (r.mmap_sums));
+  /* a static picture: a handful of distinct frames at most */
+  g_assert_cmpuint (g_hash_table_size (r.mmap_sums), <=, 2);
+
+  r.pool = gst_hbmem_buffer_pool_new ();
+  r.frames = 0;
+  r.done = FALSE;
+  capture (&r, "dmabuf-import", import_sample, TRUE);
+  g_test_message ("%u frames imported into %u hbmem buffers, %u differ "
+      "from the mmap capture", r.frames, g_hash_table_size (r.seen),
+      r.bad_frames);
+  if (r.bad_frames)
+    g_error ("%u of %u frames differ from the mmap capture (e.g. %s)",
+        r.bad_frames, r.frames, r.bad_sum);
+
+  /* the pipeline is gone; the frames we hold are intact */
+  for (i = 0; i < 2; i++) {
+    g_assert_nonnull (r.held[i]);
+    check_hb_fd_intact (r.seen, r.held[i]);
+    gst_buffer_replace (&r.held[i], NULL);
+  }
+  gst_buffer_pool_set_active (r.pool, FALSE);
+  gst_object_unref (r.pool);
+  run_clear (&r);
+  assert_same_fds (fds_before);
+}
+
+int
+main (int argc, char **argv)
+{
+  static const char *need[] = { "v4l2src", "v4l2sink", "appsrc", "fakesink" };
+  GstAllocator *alloc;
+  GstClock *clock;
+  gboolean dmabuf;
+  int ret;
+  guint i;
+
+  g_test_init (&argc, &argv, NULL);
+  gst_init (&argc, &argv);
+
+  for (i = 0; i < G_N_ELEMENTS (need); i++) {
+    GstElementFactory *f = gst_element_factory_find (need[i]);
+
+    if (!f) {
+      printf ("SKIP: no GStreamer element %s\n", need[i]);
+      return 77;
+    }
+    gst_object_unref (f);
+  }
+  if (!find_vivid ()) {
+    printf ("SKIP: no vivid capture/output pair (modprobe vivid)\n");
+    return 77;
+  }
+  /*
+   * Keep one allocator (and so the hb_mem module) and the system clock
+   * for the whole run, so the fds they hold are in every "before" count.
+   */
+  alloc = gst_hbmem_allocator_new ();
+  if (!alloc) {
+    printf ("SKIP: no hbmem backend\n");
+    return 77;
+  }
+  dmabuf = G_TYPE_CHECK_INSTANCE_TYPE (alloc, GST_TYPE_DMABUF_ALLOCATOR);
+  if (!dmabuf) {
+    printf ("SKIP: the hbmem backend does not make dma-bufs "
+        "(HBMEM_BACKEND=hbmem in the guest)\n");
+    gst_object_unref (alloc);
+    return 77;
+  }
+  clock = gst_system_clock_obtain ();
+
+  g_test_add_func ("/gst-v4l2/v4l2src/dmabuf-import-into-our-pool",
+      test_v4l2src_dmabuf_import_into_our_pool);
+  g_test_add_func ("/gst-v4l2/v4l2sink/dmabuf-import-loops-our-frames",
+      test_v4l2sink_dmabuf_import_loops_our_frames);
+  ret = g_test_run ();
+
+  gst_object_unref (clock);
+  gst_object_unref (alloc);
+  gst_deinit ();
+  return ret;
+}
