@@ -769,6 +769,63 @@ static void test_recv_refuses_forged_messages_and_closes_their_fds(
 	close(fd);
 }
 
+/*
+ * On a stream socket a message may arrive in pieces: that is fine as long
+ * as the fds come with its first byte, and refused when they come later.
+ */
+static void test_recv_on_stream_takes_pieces_but_not_late_fds(TestModule *m,
+							      gconstpointer d)
+{
+	struct fdpass_msg msg;
+	hb_mem_common_buf_t r;
+	int fd = sealed_memfd(4096), sv[2], before;
+	const char *p = (const char *)&msg;
+
+	com_msg(&msg, 0, 4096);
+	sockpair(SOCK_STREAM, sv);
+	before = test_count_fds();
+	/* fds with the first piece, the rest later */
+	send_raw(sv[0], p, 100, &fd, 1);
+	send_raw(sv[0], p + 100, sizeof(msg) - 100, NULL, 0);
+	if (broker_mode) {
+		assert_hb(hb_mem_recv_com_buf(sv[1], WAIT_MS, &r),
+			  HB_MEM_ERR_INVALID_FD);
+	} else {
+		assert_ok(hb_mem_recv_com_buf(sv[1], WAIT_MS, &r));
+		g_assert_cmpuint(r.size, ==, 4096);
+		assert_ok(hb_mem_free_buf(r.fd));
+	}
+	g_assert_cmpint(test_count_fds(), ==, before);
+	/*
+	 * fds with a piece read later: refused, and closed. (Sent at once,
+	 * the kernel hands both pieces over in one read, fds and all, which
+	 * is a whole message like any other.)
+	 */
+	{
+		pid_t pid = fork();
+
+		g_assert_cmpint(pid, >=, 0);
+		if (pid == 0) {
+			alarm(CHILD_SECONDS);
+			send_raw(sv[0], p, 100, NULL, 0);
+			usleep(300000);	/* the receiver has read the first */
+			send_raw(sv[0], p + 100, sizeof(msg) - 100, &fd, 1);
+			_exit(0);
+		}
+		assert_hb(hb_mem_recv_com_buf(sv[1], WAIT_MS, &r),
+			  HB_MEM_ERR_INVALID_PARAMS);
+		reap(pid);
+	}
+	g_assert_cmpint(test_count_fds(), ==, before);
+	/* half a message, then the peer goes: the receive says so */
+	send_raw(sv[0], p, 100, &fd, 1);
+	close(sv[0]);
+	assert_hb(hb_mem_recv_com_buf(sv[1], WAIT_MS, &r), HB_MEM_ERR_INVALID_FD);
+	g_assert_cmpint(test_count_fds(), ==, before - 1);
+	close(sv[1]);
+	close(fd);
+}
+
 static void test_recv_refuses_fds_that_are_not_sealed_memory(TestModule *m,
 							     gconstpointer d)
 {
@@ -886,13 +943,40 @@ static void test_recv_refuses_graph_plane_tables_that_do_not_fit(
 	close(b);
 }
 
+static void remove_dir(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d && (name = g_dir_read_name(d)) != NULL) {
+		char *path = g_build_filename(dir, name, NULL);
+
+		unlink(path);
+		g_free(path);
+	}
+	if (d)
+		g_dir_close(d);
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
+	char *sock_path, *sock_dir;
+	int ret;
+
 	g_test_init(&argc, &argv, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A broker of our own on a private socket, or none at all: never one
+	 * that happens to serve the machine's default socket.
+	 */
 	broker_mode = getenv("HBMEM_BROKER_PATH") != NULL;
+	sock_dir = g_dir_make_tmp("hbmem-fdpass-XXXXXX", NULL);
+	g_assert_nonnull(sock_dir);
+	sock_path = g_build_filename(sock_dir, "hbmemd.sock", NULL);
+	g_setenv("HBMEM_BROKER_SOCKET", sock_path, TRUE);
 	if (!broker_mode)
-		setenv("HBMEM_AUTOSPAWN", "0", 1);
+		g_setenv("HBMEM_AUTOSPAWN", "0", TRUE);
 	broker_mode = broker_mode || backend_is_kernel_driver();
 	g_test_add_func("/fdpass/send-and-recv-need-the-module",
 			test_send_and_recv_need_the_module);
@@ -906,6 +990,8 @@ int main(int argc, char **argv)
 			test_recv_refuses_fds_that_are_not_sealed_memory);
 	add_module_test("/fdpass/recv-refuses-graph-plane-tables-that-do-not-fit",
 			test_recv_refuses_graph_plane_tables_that_do_not_fit);
+	add_module_test("/fdpass/recv-on-stream-takes-pieces-but-not-late-fds",
+			test_recv_on_stream_takes_pieces_but_not_late_fds);
 	add_module_test("/fdpass/recv-wait-survives-signals",
 			test_recv_wait_survives_signals);
 	add_module_test("/fdpass/com-buf-content-both-ways-sender-frees-first",
@@ -926,5 +1012,9 @@ int main(int argc, char **argv)
 			test_same_unit_twice_is_one_share);
 	add_module_test("/fdpass/pool-sub-buffer-can-be-sent",
 			test_pool_sub_buffer_can_be_sent);
-	return g_test_run();
+	ret = g_test_run();
+	remove_dir(sock_dir);	/* the broker's socket and state files */
+	g_free(sock_path);
+	g_free(sock_dir);
+	return ret;
 }
