@@ -17,6 +17,7 @@ _Static_assert(HDR == 8, "header is 8 bytes");
 _Static_assert(sizeof(struct hbmem_req_register) == 64, "register body");
 _Static_assert(sizeof(struct hbmem_req_count) == 24, "count body");
 _Static_assert(sizeof(struct hbmem_status_unit) % 8 == 0, "unit aligned");
+_Static_assert(sizeof(struct hbmem_pub_slot) == 72, "publication slot");
 _Static_assert(offsetof(struct hbmem_msg, u) == HDR, "body follows header");
 
 static size_t body_size(unsigned int type)
@@ -27,6 +28,8 @@ static size_t body_size(unsigned int type)
 		return sizeof(struct hbmem_req_status);
 	case HBMEM_MSG_REGISTER:
 		return sizeof(struct hbmem_req_register);
+	case HBMEM_MSG_HELLO:
+		return sizeof(struct hbmem_req_hello);
 	case HBMEM_MSG_RELEASE:
 	case HBMEM_MSG_IMPORT:
 		return sizeof(struct hbmem_req_id);
@@ -142,6 +145,12 @@ static int check_body(const struct hbmem_msg *m)
 								  : -EBADMSG;
 	case HBMEM_MSG_REGISTER:
 		return check_register(&m->u.reg);
+	case HBMEM_MSG_HELLO:
+		return m->u.hello.slots == HBMEM_PUB_SLOTS &&
+			       m->u.hello.slot_size ==
+				       sizeof(struct hbmem_pub_slot)
+			       ? 0
+			       : -EBADMSG;
 	case HBMEM_MSG_RELEASE:
 	case HBMEM_MSG_IMPORT:
 		return m->u.id.id > 0 && !m->u.id.pad ? 0 : -EBADMSG;
@@ -192,7 +201,8 @@ static int check_body(const struct hbmem_msg *m)
 /* The fds a well-formed message of this type and status carries. */
 static int fds_expected(const struct hbmem_msg *m)
 {
-	if (m->hdr.type == HBMEM_MSG_REGISTER)
+	if (m->hdr.type == HBMEM_MSG_REGISTER ||
+	    m->hdr.type == HBMEM_MSG_HELLO)
 		return 1;
 	if (m->hdr.type == (HBMEM_MSG_IMPORT | HBMEM_MSG_REPLY))
 		return m->u.import_rep.status == 0;

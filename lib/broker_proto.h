@@ -31,6 +31,28 @@
  *   WAIT      reply once the count is at most target, or on timeout
  *   PIDS      holder pids, or consumer pids with their consume counts
  *   STATUS    a page of every live unit and per-heap usage, for tools
+ *   HELLO     one-way, 1 fd: the client's publication table (below)
+ *
+ * Lazy publication. A unit that never leaves its process should cost no
+ * message at all, so a client may skip REGISTER for a new unit and write
+ * it into a slot of its publication table instead: a sealed memfd of
+ * HBMEM_PUB_SLOTS struct hbmem_pub_slot, shared with the broker, slot
+ * index = share id & (HBMEM_PUB_SLOTS - 1). The slot's state moves by
+ * compare-and-swap only:
+ *
+ *   FREE --owner--> LOCAL --broker--> FETCHING --broker--> PUBLISHED
+ *                     |  ^                |                    |
+ *                     |  +----broker------+ (fetch failed)     |
+ *                     +--owner--> FREE                         +--owner--> FREE
+ *
+ * The broker publishes a LOCAL unit the first time any message names its
+ * id (IMPORT, COUNT, WAIT, PIDS, CONSUME): it opens /proc/<owner pid>/fd/
+ * <fd> (the owner still has the fd open: it frees only by winning LOCAL ->
+ * FREE, or by waiting for FETCHING to end), checks the inode, seals and
+ * size, and the unit starts with the owner's one hold. An owner whose free
+ * finds the slot PUBLISHED sends RELEASE as for any registered unit. Only
+ * ids leased to the table's owner are taken from it. A slot is hostile
+ * input to the broker like any message: every field is checked.
  *
  * A one-way message that fails gets an HBMEM_MSG_ERROR reply carrying its
  * seq (a client skips replies whose seq it is not waiting for); a message
@@ -66,6 +88,7 @@ enum hbmem_msg_type {
 	HBMEM_MSG_WAIT,
 	HBMEM_MSG_PIDS,
 	HBMEM_MSG_STATUS,
+	HBMEM_MSG_HELLO,
 	HBMEM_MSG_TYPE_END,
 
 	HBMEM_MSG_REPLY = 0x80,		/* or-ed into the request type */
@@ -78,6 +101,30 @@ enum hbmem_msg_kind {
 };
 
 #define HBMEM_REG_RESTORE	(1u << 0)
+
+/* ---- the publication table (lazy publication, see above) ---- */
+
+#define HBMEM_PUB_SLOTS		4096
+
+enum hbmem_pub_state {
+	HBMEM_PUB_FREE = 0,
+	HBMEM_PUB_LOCAL,
+	HBMEM_PUB_FETCHING,
+	HBMEM_PUB_PUBLISHED,
+};
+
+struct hbmem_pub_slot {
+	uint32_t state;		/* enum hbmem_pub_state, atomic */
+	int32_t id;
+	int32_t fd;		/* the owner's fd on the unit */
+	uint32_t pad;
+	uint64_t ino;		/* st_ino of that fd */
+	uint64_t size;
+	uint64_t reserved;
+	char heap[HBMEM_PROTO_NAME_MAX];
+};
+
+#define HBMEM_PUB_TABLE_SIZE (HBMEM_PUB_SLOTS * sizeof(struct hbmem_pub_slot))
 
 struct hbmem_msg_hdr {
 	uint16_t magic;
@@ -114,6 +161,11 @@ struct hbmem_req_count {	/* COUNT, WAIT, PIDS (kind: whose pids) */
 	int32_t target;		/* WAIT: >= 0 */
 	uint32_t pad;
 	int64_t timeout_ms;	/* WAIT: < 0 forever, 0 just check */
+};
+
+struct hbmem_req_hello {	/* + 1 fd: the table's memfd */
+	uint32_t slots;		/* HBMEM_PUB_SLOTS */
+	uint32_t slot_size;	/* sizeof(struct hbmem_pub_slot) */
 };
 
 struct hbmem_req_status {
@@ -198,6 +250,7 @@ struct hbmem_msg {
 		struct hbmem_req_consume consume;
 		struct hbmem_req_count count;
 		struct hbmem_req_status status;
+		struct hbmem_req_hello hello;
 		struct hbmem_rep_lease lease_rep;
 		struct hbmem_rep_import import_rep;
 		struct hbmem_rep_count count_rep;

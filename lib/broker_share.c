@@ -45,6 +45,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,6 +63,7 @@ struct ino_entry {
 	int32_t id;
 	int32_t holds;		/* registered with the broker */
 	int32_t local;		/* this process's handles */
+	bool published;		/* known to the broker (else only in our table) */
 	uint64_t size;
 	uint64_t reserved;
 	char heap[HBMEM_PROTO_NAME_MAX];
@@ -69,6 +72,8 @@ struct ino_entry {
 
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
 static int conn_fd = -1;
+static struct hbmem_pub_slot *pub;	/* our publication table, or NULL */
+static int pub_fd = -1;
 static uint32_t conn_seq;
 static int32_t lease_next, lease_end;
 static struct ino_entry *table[NBUCKETS];
@@ -155,12 +160,124 @@ static int entry_of_fd(int fd, struct ino_entry **out)
 
 /* ---- the connection ------------------------------------------------- */
 
+/* ---- the publication table (lazy publication, broker_proto.h) ----- */
+
+#define SLOT_MASK (HBMEM_PUB_SLOTS - 1)
+#define FETCH_WAIT_US 2000000
+
+static void pub_close(void)
+{
+	if (pub)
+		munmap(pub, HBMEM_PUB_TABLE_SIZE);
+	if (pub_fd >= 0)
+		close(pub_fd);
+	pub = NULL;
+	pub_fd = -1;
+}
+
+/*
+ * A new table for a new connection, sent to the broker. Without one (it
+ * could not be made, or this process is not dumpable, so the broker could
+ * not open its fds) every unit is registered at once.
+ */
+static void pub_open(void)
+{
+	struct hbmem_msg m;
+	void *map;
+	int ret;
+
+	pub_close();
+	if (prctl(PR_GET_DUMPABLE) != 1 ||
+	    _hbmem_memfd_create("pubtab", HBMEM_PUB_TABLE_SIZE, &pub_fd) < 0) {
+		pub_fd = -1;
+		return;
+	}
+	map = mmap(NULL, HBMEM_PUB_TABLE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED, pub_fd, 0);
+	if (map == MAP_FAILED) {
+		pub_close();
+		return;
+	}
+	hbmem_proto_init(&m, HBMEM_MSG_HELLO, next_seq());
+	m.u.hello.slots = HBMEM_PUB_SLOTS;
+	m.u.hello.slot_size = sizeof(struct hbmem_pub_slot);
+	ret = _hbmem_broker_send(conn_fd, &m, pub_fd);
+	pub = map;
+	if (ret < 0)
+		pub_close();
+}
+
+/* Put unit @e (our new unit, @fd, @st) in the table: false if its slot is busy. */
+static bool pub_put(struct ino_entry *e, int fd, const struct stat *st)
+{
+	struct hbmem_pub_slot *s;
+
+	if (!pub || !S_ISREG(st->st_mode))
+		return false;
+	s = &pub[(uint32_t)e->id & SLOT_MASK];
+	if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != HBMEM_PUB_FREE)
+		return false;
+	s->id = e->id;
+	s->fd = fd;
+	s->ino = (uint64_t)st->st_ino;
+	s->size = e->size;
+	s->reserved = e->reserved;
+	memcpy(s->heap, e->heap, sizeof(s->heap));
+	__atomic_store_n(&s->state, HBMEM_PUB_LOCAL, __ATOMIC_RELEASE);
+	return true;
+}
+
+/*
+ * Our unpublished unit @e is going: true when it never left the table
+ * (the slot is free again, nobody else knew it), false when the broker
+ * published it meanwhile (from now on it is a registered unit).
+ */
+static bool pub_take_back(struct ino_entry *e)
+{
+	struct hbmem_pub_slot *s;
+	uint32_t state;
+	int waited = 0;
+
+	if (!pub)
+		return false;
+	s = &pub[(uint32_t)e->id & SLOT_MASK];
+	for (;;) {
+		state = HBMEM_PUB_LOCAL;
+		if (__atomic_compare_exchange_n(&s->state, &state,
+						HBMEM_PUB_FREE, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return true;
+		if (state != HBMEM_PUB_FETCHING || waited >= FETCH_WAIT_US)
+			break;
+		/* the broker is opening our fd: a few microseconds */
+		usleep(20);
+		waited += 20;
+	}
+	if (state == HBMEM_PUB_PUBLISHED)
+		__atomic_store_n(&s->state, HBMEM_PUB_FREE, __ATOMIC_RELEASE);
+	e->published = true;
+	return false;
+}
+
+/* ---- the connection ------------------------------------------------- */
+
 static void conn_close(void)
 {
+	unsigned int i;
+
 	if (conn_fd >= 0)
 		close(conn_fd);
 	conn_fd = -1;
 	lease_next = lease_end = 0;
+	/* the next broker learns of everything by the restore */
+	pub_close();
+	for (i = 0; i < NBUCKETS; i++) {
+		struct ino_entry *e;
+
+		for (e = table[i]; e; e = e->next)
+			e->published = true;
+	}
 }
 
 /*
@@ -207,6 +324,7 @@ static int conn_ensure(void)
 		return ret == -EACCES || ret == -EPERM ? -EPERM : -EIO;
 	}
 	hbmem_debug("connected to hbmemd");
+	pub_open();
 	conn_restore();
 	return 0;
 }
@@ -318,6 +436,10 @@ static int broker_share_register(int fd, uint64_t len, const char *heap,
 	e->size = len;
 	e->reserved = reserved;
 	snprintf(e->heap, sizeof(e->heap), "%s", heap ? heap : "");
+	/* no message: the broker takes it from the table when asked for it */
+	if (pub_put(e, fd, &st))
+		goto out;
+	e->published = true;
 	hbmem_proto_init(&m, HBMEM_MSG_REGISTER, next_seq());
 	m.u.reg.id = *id;
 	m.u.reg.size = len;
@@ -378,6 +500,9 @@ static int broker_share_import(int32_t id, uint64_t off, uint64_t len,
 		}
 		e->size = rep.u.import_rep.size;
 		e->reserved = hbmem_page_round(e->size);
+		e->published = true;
+	} else if (!e->published) {
+		pub_take_back(e);	/* our own: the broker published it */
 	}
 	e->holds++;
 	e->local++;
@@ -404,9 +529,12 @@ static void broker_share_put(int fd)
 	if (entry_of_fd(fd, &e) == 0) {
 		if (e->holds > 0) {
 			e->holds--;
-			hbmem_proto_init(&m, HBMEM_MSG_RELEASE, next_seq());
-			m.u.id.id = e->id;
-			conn_tell(&m, -1);
+			if (e->published || !pub_take_back(e)) {
+				hbmem_proto_init(&m, HBMEM_MSG_RELEASE,
+						 next_seq());
+				m.u.id.id = e->id;
+				conn_tell(&m, -1);
+			}
 		}
 		if (--e->local <= 0)
 			ino_remove(e);
@@ -612,6 +740,13 @@ static void broker_atfork_child(void)
 	if (conn_fd >= 0)
 		close(conn_fd);
 	conn_fd = -1;
+	/* the parent's table: never written from here */
+	if (pub)
+		munmap(pub, HBMEM_PUB_TABLE_SIZE);
+	if (pub_fd >= 0)
+		close(pub_fd);
+	pub = NULL;
+	pub_fd = -1;
 	lease_next = lease_end = 0;
 	conn_seq = 0;
 	for (i = 0; i < NBUCKETS; i++) {
@@ -644,6 +779,7 @@ int _hbmem_broker_setup(const struct hbmem_backend **be)
 			    strerror(-ret));
 		return 0;
 	}
+	pub_open();
 	/* the broker may refuse us (credentials): the lease tells */
 	ret = lease_take(&id);
 	if (ret < 0) {

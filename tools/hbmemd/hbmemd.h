@@ -28,13 +28,14 @@ struct client {
 	int fd;			/* the connection, owned */
 	pid_t pid;		/* from SO_PEERCRED, never from a message */
 	uid_t uid;
-	int32_t lease_next;	/* next id of the lease to register */
-	int32_t lease_end;	/* one past the lease */
 	bool dead;		/* to be closed at the end of the round */
 	bool has_req;		/* a request waits for phase 2 */
 	bool waiting;		/* a WAIT is parked */
 	struct hbmem_msg req;
 	int64_t deadline_us;	/* of the parked WAIT, -1 forever */
+	struct hbmem_pub_slot *pub;	/* its publication table, or NULL */
+	int32_t *blocks;	/* every lease block it was given */
+	size_t nblocks, cap_blocks;
 	struct client *next;
 };
 
@@ -87,17 +88,36 @@ int units_register(struct client *c, const struct hbmem_req_register *r,
 		   int fd);
 int units_release(struct client *c, int32_t id);
 int units_consume(struct client *c, int32_t id, int delta);
+/*
+ * A unit fetched from @owner's publication table: @fd (ownership moves to
+ * the table on success) with the owner's one hold.
+ */
+int units_adopt(struct client *owner, int32_t id, int fd, uint64_t size,
+		uint64_t reserved, const char *heap, struct unit **out);
 /* One more hold of @c on @u (after its fd went out). */
 int units_hold(struct client *c, struct unit *u);
 /* Drop every ref of @c. */
 void units_drop_client(struct client *c);
 int units_lease(struct client *c, int32_t *first, int32_t *count);
+/* Was @id leased to @c? */
+bool units_owns(const struct client *c, int32_t id);
 int units_count(int32_t id, uint32_t kind, int32_t *count);
 int units_pids(int32_t id, uint32_t kind, struct hbmem_rep_pids *out);
 void units_status(int32_t after, struct hbmem_rep_status *out);
 unsigned int units_live(void);
 void units_init(int32_t next_block);
 void units_fini(void);
+
+/* ---- publish.c (lazy publication, broker_proto.h) ---- */
+/* HELLO: map @c's table from @fd (the caller keeps @fd). */
+int publish_hello(struct client *c, int fd);
+void publish_forget(struct client *c);
+/* The unit @id published from its owner's table, or NULL. */
+struct unit *publish_fetch(int32_t id);
+/* Call @fn for every unpublished (LOCAL) unit of every client. */
+void publish_each_local(void (*fn)(const struct client *c,
+				   const struct hbmem_pub_slot *s, void *arg),
+			void *arg);
 
 /* ---- server.c ---- */
 struct client *clients_first(void);

@@ -118,9 +118,17 @@ static void reply_count(struct client *c, const struct hbmem_msg *req,
 	send_msg(c, &m, -1);
 }
 
+/* Unit @id, published from its owner's table if need be. */
+static struct unit *unit_or_publish(int32_t id)
+{
+	struct unit *u = units_find(id);
+
+	return u ? u : publish_fetch(id);
+}
+
 static void do_import(struct client *c, const struct hbmem_msg *req)
 {
-	struct unit *u = units_find(req->u.id.id);
+	struct unit *u = unit_or_publish(req->u.id.id);
 	struct hbmem_msg m;
 	int ret = u ? 0 : -ENOENT;
 
@@ -157,10 +165,12 @@ static void do_request(struct client *c, const struct hbmem_msg *req)
 		do_import(c, req);
 		break;
 	case HBMEM_MSG_COUNT:
+		unit_or_publish(req->u.count.id);
 		ret = units_count(req->u.count.id, req->u.count.kind, &count);
 		reply_count(c, req, ret, count);
 		break;
 	case HBMEM_MSG_WAIT:
+		unit_or_publish(req->u.count.id);
 		c->waiting = true;
 		c->req = *req;
 		/* beyond ~30 years is forever (and no overflow) */
@@ -170,6 +180,7 @@ static void do_request(struct client *c, const struct hbmem_msg *req)
 					 : now_us() + req->u.count.timeout_ms * 1000;
 		break;
 	case HBMEM_MSG_PIDS:
+		unit_or_publish(req->u.count.id);
 		hbmem_proto_init(&m, HBMEM_MSG_PIDS | HBMEM_MSG_REPLY,
 				 req->hdr.seq);
 		m.u.pids_rep.status = units_pids(req->u.count.id,
@@ -220,7 +231,12 @@ static void handle(struct client *c, const struct hbmem_msg *m, int fd)
 		ret = units_release(c, m->u.id.id);
 		break;
 	case HBMEM_MSG_CONSUME:
+		unit_or_publish(m->u.consume.id);
 		ret = units_consume(c, m->u.consume.id, m->u.consume.delta);
+		break;
+	case HBMEM_MSG_HELLO:
+		ret = publish_hello(c, fd);
+		close(fd);
 		break;
 	case HBMEM_MSG_LEASE:
 	case HBMEM_MSG_IMPORT:
@@ -439,6 +455,8 @@ static void reap_dead(void)
 		*pp = c->next;
 		nclients--;
 		units_drop_client(c);
+		publish_forget(c);
+		free(c->blocks);
 		close(c->fd);
 		hbmemd_log(2, "pid %d gone", (int)c->pid);
 		free(c);

@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -111,13 +112,13 @@ static void unit_settle(struct unit *u, struct ref *r)
 		unit_free(u);
 }
 
-/* Is @id inside the unused part of some other client's lease? */
+/* Was @id leased to a live client other than @except? */
 static bool id_leased(int32_t id, const struct client *except)
 {
 	const struct client *c;
 
 	for (c = clients_first(); c; c = c->next)
-		if (c != except && id >= c->lease_next && id < c->lease_end)
+		if (c != except && units_owns(c, id))
 			return true;
 	return false;
 }
@@ -159,6 +160,7 @@ static int unit_new(struct client *c, const struct hbmem_req_register *r,
 	u->size = r->size;
 	u->reserved = r->reserved;
 	memcpy(u->heap, r->heap, sizeof(u->heap));
+	u->heap[sizeof(u->heap) - 1] = '\0';
 	ref = ref_of(u, c, true);
 	if (!ref) {
 		free(u);
@@ -187,12 +189,10 @@ int units_register(struct client *c, const struct hbmem_req_register *r,
 	if (ret < 0)
 		return ret;
 	if (!(r->flags & HBMEM_REG_RESTORE)) {
-		if (r->id != c->lease_next || r->id >= c->lease_end || u)
+		/* an id leased to the sender, not in use */
+		if (!units_owns(c, r->id) || u)
 			return -EINVAL;
-		ret = unit_new(c, r, fd, &st);
-		if (ret == 0)
-			c->lease_next++;
-		return ret;
+		return unit_new(c, r, fd, &st);
 	}
 	if (!u)
 		return id_leased(r->id, c) ? -EEXIST : unit_new(c, r, fd, &st);
@@ -208,6 +208,30 @@ int units_register(struct client *c, const struct hbmem_req_register *r,
 	u->holds += (int32_t)r->holds;
 	close(fd);
 	return 0;
+}
+
+int units_adopt(struct client *owner, int32_t id, int fd, uint64_t size,
+		uint64_t reserved, const char *heap, struct unit **out)
+{
+	struct hbmem_req_register r = {
+		.id = id,
+		.size = size,
+		.reserved = reserved,
+		.holds = 1,
+	};
+	struct stat st;
+	int ret;
+
+	if (id <= 0 || size == 0 || reserved < size || units_find(id))
+		return -EINVAL;
+	ret = fd_acceptable(fd, size, &st);
+	if (ret < 0)
+		return ret;
+	memcpy(r.heap, heap, sizeof(r.heap));
+	ret = unit_new(owner, &r, fd, &st);
+	if (ret == 0)
+		*out = units_find(id);
+	return ret;
 }
 
 int units_hold(struct client *c, struct unit *u)
@@ -291,13 +315,15 @@ void units_drop_client(struct client *c)
 	}
 }
 
-/* Is any id of [first, first + n) live or leased? */
+/* Is block [first, first + n) leased to a live client, or any id live? */
 static bool block_busy(int32_t first, int32_t n)
 {
 	int32_t i;
 
+	if (id_leased(first, NULL))
+		return true;
 	for (i = 0; i < n; i++)
-		if (units_find(first + i) || id_leased(first + i, NULL))
+		if (units_find(first + i))
 			return true;
 	return false;
 }
@@ -313,14 +339,37 @@ int units_lease(struct client *c, int32_t *first, int32_t *count)
 		next_block = b > HBMEM_PROTO_ID_MAX - 2 * n ? 1 : b + n;
 		if (block_busy(b, n))
 			continue;
-		c->lease_next = b;
-		c->lease_end = b + n;
+		if (c->nblocks == c->cap_blocks) {
+			size_t cap = c->cap_blocks ? c->cap_blocks * 2 : 16;
+			int32_t *nb = realloc(c->blocks, cap * sizeof(*nb));
+
+			if (!nb)
+				return -ENOMEM;
+			c->blocks = nb;
+			c->cap_blocks = cap;
+		}
+		c->blocks[c->nblocks++] = b;
 		*first = b;
 		*count = n;
 		hbmemd_state_save(next_block);
 		return 0;
 	}
 	return -ENOSPC;
+}
+
+bool units_owns(const struct client *c, int32_t id)
+{
+	int32_t block;
+	size_t i;
+
+	if (id <= 0)
+		return false;
+	/* blocks start at 1 + k * HBMEM_PROTO_LEASE */
+	block = (id - 1) / HBMEM_PROTO_LEASE * HBMEM_PROTO_LEASE + 1;
+	for (i = c->nblocks; i > 0; i--)
+		if (c->blocks[i - 1] == block)
+			return true;
+	return false;
 }
 
 int units_count(int32_t id, uint32_t kind, int32_t *count)
@@ -385,28 +434,64 @@ static void status_unit(const struct unit *u, struct hbmem_status_unit *s)
 	memcpy(s->heap, u->heap, sizeof(s->heap));
 }
 
-static void status_heap(const struct unit *u, struct hbmem_rep_status *out)
+static void status_heap(const char *heap, uint64_t reserved,
+			struct hbmem_rep_status *out)
 {
 	uint32_t i;
 
 	for (i = 0; i < out->n_heaps; i++) {
-		if (!strcmp(out->heap[i].name, u->heap)) {
-			out->heap[i].used += u->reserved;
+		if (!strcmp(out->heap[i].name, heap)) {
+			out->heap[i].used += reserved;
 			out->heap[i].units++;
 			return;
 		}
 	}
 	if (out->n_heaps == HBMEM_PROTO_STATUS_HEAPS)
 		return;
-	memcpy(out->heap[i].name, u->heap, sizeof(u->heap));
-	out->heap[i].used = u->reserved;
+	snprintf(out->heap[i].name, sizeof(out->heap[i].name), "%s", heap);
+	out->heap[i].used = reserved;
 	out->heap[i].units = 1;
 	out->n_heaps++;
 }
 
+/*
+ * Units not published yet (in their owners' tables) are listed too: held
+ * once by their owner, no consumer. The next page is found by scanning for
+ * the smallest id above the last one, over both kinds.
+ */
+struct status_scan {
+	struct hbmem_rep_status *out;
+	int32_t after;
+	int32_t best;			/* smallest id > after so far */
+	struct hbmem_status_unit unit;	/* its entry, when local */
+	bool count;			/* first pass: totals and heaps */
+};
+
+static void status_local(const struct client *c, const struct hbmem_pub_slot *s,
+			 void *arg)
+{
+	struct status_scan *sc = arg;
+
+	if (sc->count) {
+		sc->out->total_units++;
+		status_heap(s->heap, s->reserved, sc->out);
+		return;
+	}
+	if (s->id <= sc->after || (sc->best && s->id >= sc->best))
+		return;
+	sc->best = s->id;
+	memset(&sc->unit, 0, sizeof(sc->unit));
+	sc->unit.id = s->id;
+	sc->unit.clients = 1;
+	sc->unit.npids = 1;
+	sc->unit.pid[0] = (int32_t)c->pid;
+	sc->unit.size = s->size;
+	memcpy(sc->unit.heap, s->heap, sizeof(sc->unit.heap));
+}
+
 void units_status(int32_t after, struct hbmem_rep_status *out)
 {
-	int32_t last = after;
+	struct status_scan sc = { .out = out, .count = true };
 	unsigned int i;
 
 	out->total_units = nunits;
@@ -414,30 +499,36 @@ void units_status(int32_t after, struct hbmem_rep_status *out)
 		const struct unit *u;
 
 		for (u = buckets[i]; u; u = u->hnext)
-			status_heap(u, out);
+			status_heap(u->heap, u->reserved, out);
 	}
+	publish_each_local(status_local, &sc);
+	sc.count = false;
 	/* the next page: the smallest ids above @after, one at a time */
-	while (out->n_units < HBMEM_PROTO_STATUS_UNITS) {
+	sc.after = after;
+	for (;;) {
 		const struct unit *best = NULL;
 
 		for (i = 0; i < NBUCKETS; i++) {
 			const struct unit *u;
 
 			for (u = buckets[i]; u; u = u->hnext)
-				if (u->id > last && (!best || u->id < best->id))
+				if (u->id > sc.after &&
+				    (!best || u->id < best->id))
 					best = u;
 		}
-		if (!best)
+		sc.best = best ? best->id : 0;
+		publish_each_local(status_local, &sc);
+		if (!sc.best)
 			return;
-		status_unit(best, &out->unit[out->n_units++]);
-		last = best->id;
-	}
-	for (i = 0; i < NBUCKETS && !out->more; i++) {
-		const struct unit *u;
-
-		for (u = buckets[i]; u; u = u->hnext)
-			if (u->id > last)
-				out->more = 1;
+		if (out->n_units == HBMEM_PROTO_STATUS_UNITS) {
+			out->more = 1;
+			return;
+		}
+		if (best && best->id == sc.best)
+			status_unit(best, &out->unit[out->n_units++]);
+		else
+			out->unit[out->n_units++] = sc.unit;
+		sc.after = sc.best;
 	}
 }
 
