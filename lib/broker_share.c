@@ -7,8 +7,13 @@
  *
  * Costs. Naming a new unit needs no round trip: the broker leases this
  * process a block of share ids (one round trip per HBMEM_PROTO_LEASE
- * allocations), and registering a unit (with its fd) and dropping a hold
- * are one-way messages. Imports, counts, pids and waits are round trips;
+ * allocations). A new memfd unit goes into our publication table and
+ * nothing is sent: the broker takes it over the first time another
+ * message names it (broker_proto.h draws the slot's states), so a buffer
+ * that never leaves the process costs the broker nothing. Units the table
+ * cannot take (slot busy, dma-bufs, a non-dumpable process) are registered
+ * with a one-way message carrying the fd; dropping a hold on a published
+ * unit is one-way too. Imports, counts, pids and waits are round trips;
  * the broker reads every pending message of every process before it
  * answers one, so a one-way message sent before the question is counted.
  * Waits use a connection of their own, parked in the broker until the
