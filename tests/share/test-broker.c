@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -564,6 +565,119 @@ static void test_status_lists_units_holders_and_heaps(BrokerFixture *f,
 	g_free(st);
 }
 
+/* ---- lazy publication ----------------------------------------------------- */
+
+static int broker_memfds(void)
+{
+	int sockets, memfds, total;
+
+	proc_fd_kinds(broker_pid(), &sockets, &memfds, &total);
+	return memfds;
+}
+
+static void test_unshared_buffers_cost_the_broker_nothing(BrokerFixture *f,
+							  gconstpointer d)
+{
+	struct hbmem_rep_status *st = g_new0(struct hbmem_rep_status, 1);
+	hb_mem_common_buf_t c[3], sent;
+	struct com_child cc;
+	struct chan ch;
+	int32_t cnt;
+	pid_t pid;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		assert_ok(hb_mem_alloc_com_buf(4096, 0, &c[i]));
+		fill(c[i].virt_addr, c[i].size, 7);
+	}
+	/* the broker holds none of them, yet lists all three as ours */
+	g_assert_cmpint(broker_memfds(), ==, 0);
+	g_assert_cmpint(broker_units(st), ==, 3);
+	for (i = 0; i < 3; i++) {
+		const struct hbmem_status_unit *u = status_find(st,
+							       c[i].share_id);
+
+		g_assert_nonnull(u);
+		g_assert_cmpint(u->clients, ==, 1);
+		g_assert_cmpint(u->pid[0], ==, getpid());
+	}
+	/* a free of an unshared buffer says nothing and leaves nothing */
+	assert_ok(hb_mem_free_buf(c[2].fd));
+	g_assert_cmpint(broker_units(st), ==, 2);
+	/* another process names one: the broker takes it over then */
+	cc = (struct com_child){ .ch = &ch };
+	sent = c[0];
+	chan_open(&ch);
+	pid = spawn_child(com_child_fn, &cc);
+	chan_parent(&ch);
+	g_assert_true(write_full(ch.to_child[1], &sent, sizeof(sent)));
+	g_assert_cmpint(recv_byte(ch.to_parent[0]), ==, 'y');
+	g_assert_cmpint(broker_memfds(), ==, 1);
+	assert_ok(hb_mem_get_share_info(c[0].fd, &cnt));
+	g_assert_cmpint(cnt, ==, 2);
+	/* our free of a published buffer is counted */
+	assert_ok(hb_mem_free_buf(c[0].fd));
+	send_byte(ch.to_child[1], 'f');
+	g_assert_cmpint(recv_byte(ch.to_parent[0]), ==, 'f');
+	chan_close_parent(&ch);
+	g_assert_cmpint(reap_child(pid), ==, 0);
+	/* a count of our own unshared buffer publishes it too */
+	assert_ok(hb_mem_get_consume_info(c[1].fd, &cnt));
+	g_assert_cmpint(cnt, ==, 0);
+	g_assert_cmpint(broker_memfds(), ==, 1);
+	assert_ok(hb_mem_free_buf(c[1].fd));
+	broker_wait_units(0);
+	g_assert_cmpint(broker_memfds(), ==, 0);
+	g_free(st);
+}
+
+/* A process the broker may not look into registers every unit at once. */
+static int non_dumpable_fn(void *arg)
+{
+	struct chan *ch = arg;
+	hb_mem_common_buf_t c;
+	char b;
+
+	chan_child(ch);
+	if (prctl(PR_SET_DUMPABLE, 0) != 0 || hb_mem_module_close() != 0 ||
+	    hb_mem_module_open() != 0 || hb_mem_alloc_com_buf(4096, 0, &c) != 0)
+		return 10;
+	fill(c.virt_addr, c.size, 5);
+	if (!write_full(ch->to_parent[1], &c, sizeof(c)) ||
+	    !read_full(ch->to_child[0], &b, 1))
+		return 11;
+	hb_mem_free_buf(c.fd);
+	hb_mem_module_close();
+	return 0;
+}
+
+static void test_non_dumpable_process_registers_at_once(BrokerFixture *f,
+							gconstpointer d)
+{
+	struct hbmem_rep_status *st = g_new0(struct hbmem_rep_status, 1);
+	hb_mem_common_buf_t theirs, out;
+	struct chan ch;
+	pid_t pid;
+
+	chan_open(&ch);
+	pid = spawn_child(non_dumpable_fn, &ch);
+	chan_parent(&ch);
+	g_assert_true(read_full(ch.to_parent[0], &theirs, sizeof(theirs)));
+	/* registered with its fd already, before anyone asked for it (a
+	 * status request first: the broker reads what was sent before) */
+	g_assert_cmpint(broker_units(st), ==, 1);
+	g_assert_cmpint(broker_memfds(), ==, 1);
+	theirs.fd = -1;
+	theirs.virt_addr = NULL;
+	assert_ok(hb_mem_import_com_buf(&theirs, &out));
+	g_assert_true(check(out.virt_addr, out.size, 5));
+	assert_ok(hb_mem_free_buf(out.fd));
+	send_byte(ch.to_child[1], 'x');
+	g_assert_cmpint(reap_child(pid), ==, 0);
+	chan_close_parent(&ch);
+	g_free(st);
+}
+
 /* ---- without a broker --------------------------------------------------- */
 
 static int no_broker_fn(void *arg)
@@ -646,6 +760,10 @@ int main(int argc, char **argv)
 			test_forked_child_has_its_own_connection_and_holds);
 	add_broker_test("/broker/status-lists-units-holders-and-heaps",
 			test_status_lists_units_holders_and_heaps);
+	add_broker_test("/broker/unshared-buffers-cost-the-broker-nothing",
+			test_unshared_buffers_cost_the_broker_nothing);
+	add_broker_test("/broker/non-dumpable-process-registers-at-once",
+			test_non_dumpable_process_registers_at_once);
 	g_test_add_func("/broker/autospawn-off-keeps-sharing-in-the-process",
 			test_autospawn_off_keeps_sharing_in_the_process);
 	return g_test_run();
