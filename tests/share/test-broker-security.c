@@ -361,6 +361,115 @@ static void test_malformed_messages_get_errors_and_broker_serves(
 	g_assert_cmpint(memfds, ==, 0);
 }
 
+/* ---- a hostile publication table --------------------------------------- */
+
+static void slot_set(struct hbmem_pub_slot *tab, int32_t id, int fd,
+		     uint64_t size)
+{
+	struct hbmem_pub_slot *s = &tab[(uint32_t)id & (HBMEM_PUB_SLOTS - 1)];
+	struct stat st;
+
+	g_assert_cmpint(fstat(fd, &st), ==, 0);
+	s->id = id;
+	s->fd = fd;
+	s->ino = st.st_ino;
+	s->size = size;
+	s->reserved = size;
+	__atomic_store_n(&s->state, HBMEM_PUB_LOCAL, __ATOMIC_RELEASE);
+}
+
+static int32_t import_status(int sock, uint32_t seq, int32_t id)
+{
+	struct hbmem_msg m, rep;
+
+	hbmem_proto_init(&m, HBMEM_MSG_IMPORT, seq);
+	m.u.id.id = id;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), NULL, 0);
+	raw_reply(sock, seq, &rep);
+	return rep.u.import_rep.status;
+}
+
+static void test_hostile_publication_table_is_not_trusted(BrokerFixture *f,
+							  gconstpointer d)
+{
+	int err, sock, tabfd, bad, good, other;
+	struct hbmem_pub_slot *tab;
+	hb_mem_common_buf_t c;
+	struct hbmem_msg m, rep;
+	int32_t first;
+	size_t len = HBMEM_PUB_TABLE_SIZE;
+
+	assert_ok(hb_mem_alloc_com_buf(4096, 0, &c));
+	sock = raw_connect(&err);
+	g_assert_cmpint(sock, >=, 0);
+	hbmem_proto_init(&m, HBMEM_MSG_LEASE, 1);
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), NULL, 0);
+	raw_reply(sock, 1, &rep);
+	first = rep.u.lease_rep.first;
+
+	/* a table of the wrong size, then an unsealed one: refused */
+	tabfd = sealed_memfd(4096, true);
+	hbmem_proto_init(&m, HBMEM_MSG_HELLO, 2);
+	m.u.hello.slots = HBMEM_PUB_SLOTS;
+	m.u.hello.slot_size = sizeof(struct hbmem_pub_slot);
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &tabfd, 1);
+	expect_error(sock, 2, -EINVAL);
+	close(tabfd);
+	tabfd = sealed_memfd(len, false);
+	m.hdr.seq = 3;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &tabfd, 1);
+	expect_error(sock, 3, -EINVAL);
+	close(tabfd);
+	/* a good one */
+	tabfd = sealed_memfd(len, true);
+	tab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, tabfd, 0);
+	g_assert_true(tab != MAP_FAILED);
+	m.hdr.seq = 4;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &tabfd, 1);
+
+	/* an unsealed memfd in a slot is not published */
+	bad = sealed_memfd(4096, false);
+	slot_set(tab, first, bad, 4096);
+	g_assert_cmpint(import_status(sock, 5, first), ==, -ENOENT);
+	g_assert_cmpuint(tab[first & (HBMEM_PUB_SLOTS - 1)].state, ==,
+			 HBMEM_PUB_LOCAL);
+	/* a slot whose inode is not its fd's */
+	good = sealed_memfd(4096, true);
+	other = sealed_memfd(4096, true);
+	slot_set(tab, first + 1, good, 4096);
+	tab[(first + 1) & (HBMEM_PUB_SLOTS - 1)].fd = other;
+	g_assert_cmpint(import_status(sock, 6, first + 1), ==, -ENOENT);
+	/* bigger than the memory */
+	slot_set(tab, first + 2, good, 1 << 20);
+	g_assert_cmpint(import_status(sock, 7, first + 2), ==, -ENOENT);
+	/* an id that was not leased to us: our slot is not even looked at */
+	slot_set(tab, c.share_id, good, 4096);
+	g_assert_cmpint(import_status(sock, 8, c.share_id), ==, 0);
+	{
+		hb_mem_common_buf_t sent = c, out;
+
+		/* the importer got the real owner's memory, not ours */
+		sent.fd = -1;
+		sent.virt_addr = NULL;
+		c.virt_addr[0] = 0x77;
+		assert_ok(hb_mem_import_com_buf(&sent, &out));
+		g_assert_cmpuint(out.virt_addr[0], ==, 0x77);
+		assert_ok(hb_mem_free_buf(out.fd));
+	}
+	/* a well-made slot is published */
+	slot_set(tab, first + 3, good, 4096);
+	g_assert_cmpint(import_status(sock, 9, first + 3), ==, 0);
+	g_assert_cmpuint(tab[(first + 3) & (HBMEM_PUB_SLOTS - 1)].state, ==,
+			 HBMEM_PUB_PUBLISHED);
+	munmap(tab, len);
+	close(tabfd);
+	close(bad);
+	close(good);
+	close(other);
+	close(sock);
+	assert_ok(hb_mem_free_buf(c.fd));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -376,5 +485,7 @@ int main(int argc, char **argv)
 	add_broker_test(
 		"/broker-security/malformed-messages-get-errors-and-broker-serves",
 		test_malformed_messages_get_errors_and_broker_serves);
+	add_broker_test("/broker-security/hostile-publication-table-is-not-trusted",
+			test_hostile_publication_table_is_not_trusted);
 	return g_test_run();
 }
