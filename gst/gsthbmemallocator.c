@@ -16,7 +16,11 @@
  */
 #include "gsthbmemallocator.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_hbmem_allocator_debug);
 #define GST_CAT_DEFAULT gst_hbmem_allocator_debug
@@ -61,12 +65,28 @@ typedef struct
   hb_mem_graphic_buf_t graph;
 } HbmemRecord;
 
-/* Per GstMemory: which record, which fd, where the mapping starts. */
+/*
+ * Per GstMemory: which record, which fd, where the mapping starts.
+ *
+ * V4L2 interop (GStreamer 1.22.0 closes imported dma-buf fds): a dmabuf
+ * typed memory never shows hb_mem's own fd to GStreamer. It carries a
+ * dup of it (gst_fd, what gst_dmabuf_memory_get_fd() returns), owned by
+ * the memory, plus the dma-buf's identity (st_dev, st_ino). An importer
+ * that closes gst_fd therefore never closes an fd hb_mem owns; the memory
+ * closes gst_fd when it is freed only if the number still names this
+ * dma-buf, and GstHbmemBufferPool replaces a memory whose gst_fd is gone
+ * before it hands the buffer out again. For fd (memfd) memories gst_fd
+ * is hb_mem's fd itself and nothing is dup'ed.
+ */
 typedef struct
 {
   HbmemRecord *rec;
   guint8 *base;
-  gint32 fd;
+  gint32 fd;                    /* hb_mem's fd: cache sync, descriptors */
+  gint32 gst_fd;                /* the GstFdMemory's fd */
+  gboolean own_gst_fd;          /* gst_fd is our dup */
+  dev_t dev;                    /* identity of the dma-buf behind fd */
+  ino_t ino;
   gint plane;                   /* -1: the whole buffer */
 } HbmemMemInfo;
 
@@ -134,11 +154,32 @@ hbmem_record_unref (HbmemRecord * rec)
   g_free (rec);
 }
 
+/* TRUE when @fd is open and names the file (dev, ino). */
+static gboolean
+hbmem_fd_names (gint fd, dev_t dev, ino_t ino)
+{
+  struct stat st;
+
+  return fd >= 0 && fstat (fd, &st) == 0 && st.st_dev == dev &&
+      st.st_ino == ino;
+}
+
 static void
 hbmem_mem_info_free (gpointer data)
 {
   HbmemMemInfo *info = data;
 
+  /*
+   * Close our dup only while it is still ours: if an importer closed it
+   * (v4l2 1.22.0), the number is free or someone else's now.
+   */
+  if (info->own_gst_fd) {
+    if (hbmem_fd_names (info->gst_fd, info->dev, info->ino))
+      close (info->gst_fd);
+    else
+      GST_INFO ("fd %d (dup of hb_mem fd %d) was closed by its importer",
+          info->gst_fd, info->fd);
+  }
   hbmem_record_unref (info->rec);
   g_free (info);
 }
@@ -160,16 +201,37 @@ hbmem_mem_new (GstAllocator * allocator, HbmemRecord * rec, gint32 fd,
 {
   GstMemory *mem;
   HbmemMemInfo *info;
+  gint gst_fd = fd;
+  struct stat st = { 0 };
 
-  mem = gst_fd_allocator_alloc (allocator, fd, size,
+  /* dmabuf memory: hand GStreamer a dup (see HbmemMemInfo) */
+  if (G_TYPE_CHECK_INSTANCE_TYPE (allocator, GST_TYPE_HBMEM_DMABUF_ALLOCATOR)) {
+    if (fstat (fd, &st) != 0) {
+      GST_WARNING_OBJECT (allocator, "fstat(%d): %s", fd, g_strerror (errno));
+      return NULL;
+    }
+    gst_fd = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+    if (gst_fd < 0) {
+      GST_WARNING_OBJECT (allocator, "dup(%d): %s", fd, g_strerror (errno));
+      return NULL;
+    }
+  }
+  mem = gst_fd_allocator_alloc (allocator, gst_fd, size,
       GST_FD_MEMORY_FLAG_DONT_CLOSE | GST_FD_MEMORY_FLAG_KEEP_MAPPED);
-  if (!mem)
+  if (!mem) {
+    if (gst_fd != fd)
+      close (gst_fd);
     return NULL;
+  }
   info = g_new0 (HbmemMemInfo, 1);
   g_atomic_int_inc (&rec->refcount);
   info->rec = rec;
   info->base = base;
   info->fd = fd;
+  info->gst_fd = gst_fd;
+  info->own_gst_fd = gst_fd != fd;
+  info->dev = st.st_dev;
+  info->ino = st.st_ino;
   info->plane = plane;
   gst_mini_object_set_qdata (GST_MINI_OBJECT_CAST (mem), hbmem_mem_quark,
       info, hbmem_mem_info_free);
@@ -783,11 +845,69 @@ gst_hbmem_memory_get_plane (GstMemory * mem)
  * @mem: an hbmem memory
  *
  * Returns: the hb_mem fd behind @mem (borrowed: owned by hb_mem through
- *   the memory; the same as gst_fd_memory_get_fd()), or -1
+ *   the memory), or -1. For fd (memfd) memory it is the same as
+ *   gst_fd_memory_get_fd(); dmabuf memory shows GStreamer a dup of it
+ *   instead (see gst_hbmem_memory_fd_is_intact()).
  */
 gint
 gst_hbmem_memory_get_hb_fd (GstMemory * mem)
 {
   g_return_val_if_fail (gst_is_hbmem_memory (mem), -1);
   return hbmem_mem_info (mem)->fd;
+}
+
+/* ---- V4L2 interop: importers that close our fds (GStreamer 1.22.0) ---- */
+
+/**
+ * gst_hbmem_memory_fd_is_intact:
+ * @mem: an hbmem memory
+ *
+ * Whether the fd GStreamer sees for @mem (gst_fd_memory_get_fd()) is still
+ * open and still names @mem's hb_mem buffer. It stops being so when an
+ * importer closed it: gst-plugins-good 1.22.0 to 1.22.5 v4l2 elements
+ * close the dma-buf fds they import. The fd is borrowed either way; this
+ * never closes or dups anything.
+ *
+ * Returns: TRUE when the fd is intact (always for fd memory, whose fd is
+ *   hb_mem's own and never handed to importers as a dma-buf)
+ */
+gboolean
+gst_hbmem_memory_fd_is_intact (GstMemory * mem)
+{
+  HbmemMemInfo *info;
+
+  g_return_val_if_fail (gst_is_hbmem_memory (mem), FALSE);
+  info = hbmem_mem_info (mem);
+  if (!info->own_gst_fd)
+    return TRUE;
+  return hbmem_fd_names (info->gst_fd, info->dev, info->ino);
+}
+
+/**
+ * gst_hbmem_memory_renew:
+ * @mem: an hbmem memory that is not a share (no parent)
+ *
+ * A new memory over the same hb_mem buffer, plane, offset and size as
+ * @mem, with a fresh dup of hb_mem's fd for GStreamer (dmabuf memory).
+ * Used to replace a memory whose fd an importer closed. The new memory
+ * owns its dup and holds its own reference on the hb_mem buffer; @mem is
+ * untouched (unref it as usual: it does not close an fd it no longer
+ * owns).
+ *
+ * Returns: (transfer full) (nullable): the memory, NULL if dup() failed
+ */
+GstMemory *
+gst_hbmem_memory_renew (GstMemory * mem)
+{
+  HbmemMemInfo *info;
+  GstMemory *fresh;
+
+  g_return_val_if_fail (gst_is_hbmem_memory (mem), NULL);
+  g_return_val_if_fail (mem->parent == NULL, NULL);
+  info = hbmem_mem_info (mem);
+  fresh = hbmem_mem_new (mem->allocator, info->rec, info->fd, info->base,
+      mem->maxsize, info->plane);
+  if (fresh)
+    gst_memory_resize (fresh, mem->offset, mem->size);
+  return fresh;
 }

@@ -11,7 +11,9 @@
  * shared record that every memory of the buffer, shares included, holds a
  * reference on; when the last of them is freed the record calls
  * hb_mem_free_buf() exactly once. GStreamer never closes the fd (the
- * memories carry GST_FD_MEMORY_FLAG_DONT_CLOSE): hb_mem owns it.
+ * memories carry GST_FD_MEMORY_FLAG_DONT_CLOSE): hb_mem owns it. (Dmabuf
+ * memory shows GStreamer a dup of that fd, owned by the memory: see
+ * gst_hbmem_memory_fd_is_intact().)
  *
  * Mapping returns the mapping hb_mem made at allocation (no second mmap,
  * never unmapped before the free). For a buffer allocated with
@@ -106,6 +108,15 @@ gboolean      gst_hbmem_memory_get_graph_buf (GstMemory * mem,
                                               hb_mem_graphic_buf_t * out);
 gint          gst_hbmem_memory_get_plane (GstMemory * mem);
 gint          gst_hbmem_memory_get_hb_fd (GstMemory * mem);
+
+/*
+ * V4L2 interop: dmabuf memory shows GStreamer a dup of hb_mem's fd (an
+ * importer such as v4l2 1.22.0, which closes imported fds, can only close
+ * that dup); these tell whether the dup survived and replace a memory
+ * whose dup was closed. See "V4L2" in docs/gstreamer.md.
+ */
+gboolean      gst_hbmem_memory_fd_is_intact (GstMemory * mem);
+GstMemory    *gst_hbmem_memory_renew (GstMemory * mem);
 
 G_END_DECLS
 

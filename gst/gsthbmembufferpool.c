@@ -503,6 +503,55 @@ hbmem_pool_reset_buffer (GstBufferPool * pool, GstBuffer * buffer)
       (pool, buffer);
 }
 
+/*
+ * V4L2 interop (GStreamer 1.22.0 v4l2 closes the dma-buf fds it imports;
+ * see gst_hbmem_memory_fd_is_intact()): a buffer whose memory lost its fd
+ * to an importer gets a memory with a fresh dup before anyone sees it
+ * again. Checked at acquire rather than at release because v4l2 may
+ * close the fd just after it dropped the buffer.
+ */
+static void
+hbmem_pool_renew_closed_fds (GstHbmemBufferPool * self, GstBuffer * buffer)
+{
+  HbmemBufferMems *m = gst_mini_object_get_qdata (GST_MINI_OBJECT_CAST
+      (buffer), hbmem_mems_quark);
+  GstMemory *mem, *fresh;
+  guint i;
+
+  if (!m || gst_buffer_n_memory (buffer) != m->n)
+    return;
+  for (i = 0; i < m->n; i++) {
+    mem = gst_buffer_peek_memory (buffer, i);
+    if (mem != m->mem[i] || gst_hbmem_memory_fd_is_intact (mem))
+      continue;
+    fresh = gst_hbmem_memory_renew (mem);
+    if (!fresh) {
+      GST_WARNING_OBJECT (self, "cannot renew memory %u of %p", i, buffer);
+      continue;
+    }
+    GST_DEBUG_OBJECT (self, "memory %u of %p: fd %d was closed by an "
+        "importer, now fd %d", i, buffer, gst_fd_memory_get_fd (mem),
+        gst_fd_memory_get_fd (fresh));
+    gst_memory_unref (m->mem[i]);
+    m->mem[i] = gst_memory_ref (fresh);
+    gst_buffer_replace_memory (buffer, i, fresh);
+    GST_BUFFER_FLAG_UNSET (buffer, GST_BUFFER_FLAG_TAG_MEMORY);
+  }
+}
+
+static GstFlowReturn
+hbmem_pool_acquire_buffer (GstBufferPool * pool, GstBuffer ** buffer,
+    GstBufferPoolAcquireParams * params)
+{
+  GstFlowReturn ret;
+
+  ret = GST_BUFFER_POOL_CLASS (gst_hbmem_buffer_pool_parent_class)->
+      acquire_buffer (pool, buffer, params);
+  if (ret == GST_FLOW_OK)
+    hbmem_pool_renew_closed_fds (GST_HBMEM_BUFFER_POOL (pool), *buffer);
+  return ret;
+}
+
 static void
 gst_hbmem_buffer_pool_finalize (GObject * object)
 {
@@ -524,6 +573,7 @@ gst_hbmem_buffer_pool_class_init (GstHbmemBufferPoolClass * klass)
   pool_class->set_config = hbmem_pool_set_config;
   pool_class->alloc_buffer = hbmem_pool_alloc_buffer;
   pool_class->reset_buffer = hbmem_pool_reset_buffer;
+  pool_class->acquire_buffer = hbmem_pool_acquire_buffer;
 }
 
 static void

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# run-gst-v4l2-in-guest.sh TEST-PROGRAM - GStreamer's v4l2 elements on
+# run-gst-v4l2-in-guest.sh TEST-PROGRAM [ARG...] - GStreamer's v4l2 elements on
 # hbmem buffers (test-gst-v4l2) inside the QEMU guest: the hbmem kernel
 # driver's dma-bufs (HBMEM_BACKEND=hbmem) and vivid. Exits with the
 # program's status: 0 passed, 77 skipped (no QEMU, kernel, GStreamer
@@ -14,8 +14,9 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-[ $# -eq 1 ] || { echo "usage: $0 TEST-PROGRAM" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 TEST-PROGRAM [ARG...]" >&2; exit 2; }
 prog=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+shift
 
 plugindir=$(pkg-config --variable=pluginsdir gstreamer-1.0 2>/dev/null ||
 	echo /usr/lib/x86_64-linux-gnu/gstreamer-1.0)
@@ -35,6 +36,11 @@ export GST_PLUGIN_SYSTEM_PATH_1_0=/tmp/gst-v4l2-plugins
 export GST_PLUGIN_PATH_1_0=
 export GST_REGISTRY_FORK=no
 export G_DEBUG=fatal-warnings
+# v4l2 1.22.0 "orphans" its buffer pool at stop on drivers that allow it
+# (vivid does) and never frees it: a dup of the device fd and two socket
+# pairs per run stay open, which would hide our own fd accounting.
+# Draining instead frees everything.
+export GST_V4L2_FORCE_DRAIN=1
 export HBMEM_GUEST_ENV="${HBMEM_GUEST_ENV:-} GST_REGISTRY_1_0 GST_PLUGIN_SYSTEM_PATH_1_0 GST_PLUGIN_PATH_1_0 GST_REGISTRY_FORK G_DEBUG GST_DEBUG GST_V4L2_FORCE_DRAIN GST_TRACERS GST_LEAKS_TRACER_STACK_TRACE"
 
 script='
@@ -42,9 +48,9 @@ mkdir -p "$GST_PLUGIN_SYSTEM_PATH_1_0"
 for p in coreelements coretracers video4linux2 app; do
 	ln -sf "$HBMEM_GST_PLUGINDIR/libgst$p.so" "$GST_PLUGIN_SYSTEM_PATH_1_0/"
 done
-"$1"'
+"$@"'
 
 # The console log goes next to the program (the shared default is
 # overwritten by any other guest run).
 exec "$here/run-in-guest.sh" --timeout 240 --log "$prog-guest.log" \
-	-- sh -c "$script" sh "$prog"
+	-- sh -c "$script" sh "$prog" "$@"

@@ -47,10 +47,18 @@
 #include "gsthbmembufferpool.h"
 #include "gsthbmemmeta.h"
 
+/* capture from the webcam input: RGB, 640x480 */
 #define WIDTH 640
 #define HEIGHT 480
 #define FRAME_BYTES (WIDTH * HEIGHT * 3)
 #define CAPS_STR "video/x-raw,format=RGB,width=640,height=480"
+/* the HDMI loop: vivid's HDMI output takes YUV only, 720p by default */
+#define LOOP_W 1280
+#define LOOP_H 720
+#define LOOP_BYTES (LOOP_W * LOOP_H * 2)
+#define LOOP_CAPS "video/x-raw,format=YUY2,width=1280,height=720," \
+  "pixel-aspect-ratio=1/1,interlace-mode=progressive,colorimetry=bt709," \
+  "framerate=60/1"
 /* whole-test bound (software-emulated guest: frames come slowly) */
 #define TEST_SECONDS 60
 #define TOLERANCE 12
@@ -387,13 +395,13 @@ run_wait (Run * r, gint64 deadline, GstElement * p1, GstElement * p2)
 }
 
 static GstBufferPool *
-make_pool (guint min, guint max)
+make_pool (const char *caps_str, guint size, guint min, guint max)
 {
   GstBufferPool *pool = gst_hbmem_buffer_pool_new ();
   GstStructure *config = gst_buffer_pool_get_config (pool);
-  GstCaps *caps = gst_caps_from_string (CAPS_STR);
+  GstCaps *caps = gst_caps_from_string (caps_str);
 
-  gst_buffer_pool_config_set_params (config, caps, FRAME_BYTES, min, max);
+  gst_buffer_pool_config_set_params (config, caps, size, min, max);
   gst_buffer_pool_config_add_option (config, GST_BUFFER_POOL_OPTION_VIDEO_META);
   g_assert_true (gst_buffer_pool_set_config (pool, config));
   gst_caps_unref (caps);
@@ -402,25 +410,28 @@ make_pool (guint min, guint max)
 
 /* ---- v4l2sink io-mode=dmabuf-import ---------------------------------- */
 
+/* Y, U, V of the colours the feeder cycles through */
 static const guint8 palette[4][3] = {
-  {0x30, 0xa0, 0x60}, {0xc0, 0x40, 0x30}, {0x40, 0x50, 0xd0}, {0xd0, 0xd0, 0x40},
+  {0x50, 0x60, 0xa0}, {0xa0, 0x40, 0x70}, {0x30, 0xb0, 0x50}, {0xc0, 0x90, 0x90},
 };
 
 static void
-fill_solid (GstBuffer * buf, const guint8 rgb[3])
+fill_solid (GstBuffer * buf, const guint8 yuv[3])
 {
   GstVideoFrame frame;
   GstVideoInfo info;
   guint x, y;
 
-  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, WIDTH, HEIGHT);
+  const guint8 mp[4] = { yuv[0], yuv[1], yuv[0], yuv[2] };
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_YUY2, LOOP_W, LOOP_H);
   g_assert_true (gst_video_frame_map (&frame, &info, buf, GST_MAP_WRITE));
-  for (y = 0; y < HEIGHT; y++) {
+  for (y = 0; y < LOOP_H; y++) {
     guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
         (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
 
-    for (x = 0; x < WIDTH; x++)
-      memcpy (row + 3 * x, rgb, 3);
+    for (x = 0; x < LOOP_W / 2; x++)
+      memcpy (row + 4 * x, mp, 4);
   }
   gst_video_frame_unmap (&frame);
 }
@@ -452,7 +463,9 @@ feeder (gpointer data)
       r->renewed++;
     g_hash_table_insert (dup_fds, GINT_TO_POINTER (hb),
         GINT_TO_POINTER (gst_fd_memory_get_fd (mem)));
-    memcpy (s->first, palette[k % 4], 3);
+    s->first[0] = palette[k % 4][0];       /* Y U Y: the first macropixel */
+    s->first[1] = palette[k % 4][1];
+    s->first[2] = palette[k % 4][0];
     s->first_known = TRUE;
     g_mutex_unlock (&r->lock);
     g_assert_true (gst_hbmem_memory_fd_is_intact (mem));
@@ -495,11 +508,13 @@ loop_sample (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   guint i, distinct = 0;
 
   if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    /* the centre and a point in the upper-left quarter agree */
-    const guint8 *a = map.data + (gsize) (HEIGHT / 2) * WIDTH * 3 +
-        (WIDTH / 2) * 3;
-    const guint8 *b = map.data + (gsize) (HEIGHT / 4) * WIDTH * 3 +
-        (WIDTH / 4) * 3;
+    /* the centre and a point in the upper-left quarter agree (Y U V) */
+    const guint8 *pa = map.data + (gsize) (LOOP_H / 2) * LOOP_W * 2 +
+        (LOOP_W / 2) * 2;
+    const guint8 *pb = map.data + (gsize) (LOOP_H / 4) * LOOP_W * 2 +
+        (LOOP_W / 4) * 2;
+    const guint8 a[3] = { pa[0], pa[1], pa[3] };
+    const guint8 b[3] = { pb[0], pb[1], pb[3] };
 
     g_mutex_lock (&r->lock);
     for (i = 0; i < 4; i++)
@@ -541,15 +556,15 @@ test_v4l2sink_dmabuf_import_loops_our_frames (void)
 
   fds_before = fd_list ();
   run_init (&r);
-  r.pool = make_pool (2, 6);
+  r.pool = make_pool (LOOP_CAPS, LOOP_BYTES, 2, 6);
   g_assert_true (gst_buffer_pool_set_active (r.pool, TRUE));
 
   desc = g_strdup_printf ("appsrc name=src format=time block=true caps="
-      CAPS_STR ",framerate=30/1 ! v4l2sink device=%s io-mode=dmabuf-import "
+      LOOP_CAPS " ! v4l2sink device=%s io-mode=dmabuf-import "
       "sync=false", out_dev);
   out = pipeline_new (desc);
   g_free (desc);
-  desc = g_strdup_printf ("v4l2src device=%s io-mode=mmap ! " CAPS_STR
+  desc = g_strdup_printf ("v4l2src device=%s io-mode=mmap ! " LOOP_CAPS
       " ! fakesink name=sink sync=false", cap_dev);
   cap = pipeline_new (desc);
   g_free (desc);
