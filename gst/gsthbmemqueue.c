@@ -193,17 +193,19 @@ hbq_open_locked (GstHbmemQueue * self)
 }
 
 /*
- * Start flushing: wake both sides (destroying the queue) and free what was
- * queued. Lock held.
+ * Stop: wake both sides (destroying the queue) and free what was queued;
+ * upstream gets @result until the queue is made again. GST_FLOW_FLUSHING
+ * for a flush or a deactivation; downstream's EOS or error otherwise, so
+ * an upstream blocked on a full queue hears of it. Lock held.
  */
 static void
-hbq_flush_locked (GstHbmemQueue * self)
+hbq_stop_locked (GstHbmemQueue * self, GstFlowReturn result)
 {
   GHashTableIter iter;
   gpointer key;
 
   self->flushing = TRUE;
-  self->srcresult = GST_FLOW_FLUSHING;
+  self->srcresult = result;
   if (self->queue_live) {
     hb_mem_destroy_buf_queue (&self->queue);
     self->queue_live = FALSE;
@@ -225,7 +227,7 @@ static void
 hbq_flush (GstHbmemQueue * self)
 {
   g_mutex_lock (&self->lock);
-  hbq_flush_locked (self);
+  hbq_stop_locked (self, GST_FLOW_FLUSHING);
   g_mutex_unlock (&self->lock);
 }
 
@@ -235,10 +237,23 @@ hbq_is_timeout (int32_t ret)
   return ret == HB_MEM_ERR_TIMEOUT || ret == HB_MEM_ERR_QUEUE_NO_AVAILABLE_SLOT;
 }
 
+/* Why the queue is stopped (what upstream gets); lock not held. */
+static GstFlowReturn
+hbq_stopped_result (GstHbmemQueue * self)
+{
+  GstFlowReturn ret;
+
+  g_mutex_lock (&self->lock);
+  ret = self->srcresult;
+  g_mutex_unlock (&self->lock);
+  return ret == GST_FLOW_OK ? GST_FLOW_FLUSHING : ret;
+}
+
 /*
  * Producer: put @item (owned) in a slot, waiting up to @timeout ms.
- * GST_FLOW_OK when queued, GST_FLOW_FLUSHING, GST_FLOW_ERROR, or
- * GST_FLOW_CUSTOM_SUCCESS when the wait timed out (@item is freed).
+ * GST_FLOW_OK when queued, the stop result (flushing, or downstream's EOS
+ * or error), GST_FLOW_ERROR, or GST_FLOW_CUSTOM_SUCCESS when the wait
+ * timed out (@item is freed).
  */
 static GstFlowReturn
 hbq_put (GstHbmemQueue * self, HbqItem * item, gint64 timeout)
@@ -254,7 +269,7 @@ hbq_put (GstHbmemQueue * self, HbqItem * item, gint64 timeout)
   if (self->flushing) {
     g_mutex_unlock (&self->lock);
     hbq_item_free (item);
-    return GST_FLOW_FLUSHING;
+    return hbq_stopped_result (self);
   }
   q = self->queue;
   g_mutex_unlock (&self->lock);
@@ -320,7 +335,7 @@ hbq_put (GstHbmemQueue * self, HbqItem * item, gint64 timeout)
 
 flushing:
   hbq_item_free (item);
-  return GST_FLOW_FLUSHING;
+  return hbq_stopped_result (self);
 }
 
 static GstFlowReturn
@@ -332,7 +347,7 @@ hbq_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   gint64 timeout;
 
   g_mutex_lock (&self->lock);
-  ret = self->flushing ? GST_FLOW_FLUSHING : self->srcresult;
+  ret = self->srcresult;
   g_mutex_unlock (&self->lock);
   if (ret != GST_FLOW_OK) {
     gst_buffer_unref (buffer);
@@ -430,12 +445,13 @@ hbq_wrap (GstHbmemQueue * self, HbqItem * item)
   return out;
 }
 
+/* Downstream said stop (EOS, error): tell upstream, even a blocked one. */
 static void
 hbq_pause (GstHbmemQueue * self, GstFlowReturn ret)
 {
   g_mutex_lock (&self->lock);
   if (!self->flushing)
-    self->srcresult = ret;
+    hbq_stop_locked (self, ret);
   g_mutex_unlock (&self->lock);
   gst_pad_pause_task (self->srcpad);
 }

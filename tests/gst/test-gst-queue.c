@@ -65,6 +65,16 @@ dropped (GstHarness * h)
   return v;
 }
 
+/* A flush-stop drops the segment: send one before data again. */
+static void
+push_segment (GstHarness * h)
+{
+  GstSegment seg;
+
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  g_assert_true (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+}
+
 /* A push from another thread, and whether it has returned. */
 typedef struct
 {
@@ -113,6 +123,8 @@ typedef struct
   GMutex lock;
   GCond cond;
   gboolean open;
+  gboolean eos;                 /* once open: answer buffers with EOS */
+  GPtrArray *held;              /* buffers answered with EOS, kept */
   gint hit;
   GString *log;                 /* "B<pts ms>" and event names, in order */
 } Gate;
@@ -131,6 +143,13 @@ gate_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
       g_cond_wait (&g->cond, &g->lock);
     g_string_append_printf (g->log, "B%" G_GUINT64_FORMAT " ",
         GST_BUFFER_PTS (buf) / GST_MSECOND);
+    if (g->eos) {
+      /* kept, as by a sink that stopped: its slot stays taken */
+      g_ptr_array_add (g->held, buf);
+      g_mutex_unlock (&g->lock);
+      GST_PAD_PROBE_INFO_FLOW_RETURN (info) = GST_FLOW_EOS;
+      return GST_PAD_PROBE_HANDLED;
+    }
   } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     g_string_append_printf (g->log, "%s ",
         GST_EVENT_TYPE_NAME (GST_PAD_PROBE_INFO_EVENT (info)));
@@ -147,6 +166,8 @@ gate_init (Gate * g, GstHarness * h, gboolean open)
   g_mutex_init (&g->lock);
   g_cond_init (&g->cond);
   g->open = open;
+  g->eos = FALSE;
+  g->held = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
   g->hit = 0;
   g->log = g_string_new (NULL);
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER |
@@ -178,6 +199,7 @@ static void
 gate_clear (Gate * g)
 {
   g_string_free (g->log, TRUE);
+  g_ptr_array_unref (g->held);
   g_cond_clear (&g->cond);
   g_mutex_clear (&g->lock);
 }
@@ -478,6 +500,44 @@ test_timeout_drops_the_buffer_and_counts_it (void)
 /* ---- EOS, flushing, queries, states ---------------------------------- */
 
 static void
+test_downstream_eos_reaches_a_blocked_upstream (void)
+{
+  GstHarness *h = make_harness ("hbmemqueue name=q slots=2");
+  GThread *t;
+  Pusher p;
+  Gate gate;
+
+  gate_init (&gate, h, FALSE);
+  g_assert_cmpint (gst_harness_push (h, make_buffer (0)), ==, GST_FLOW_OK);
+  while (!g_atomic_int_get (&gate.hit))
+    g_usleep (1000);
+  g_assert_cmpint (gst_harness_push (h, make_buffer (1)), ==, GST_FLOW_OK);
+  /* both slots taken: the next push waits */
+  t = start_push (&p, h, make_buffer (2), NULL);
+  g_assert_true (still_blocked (&p));
+  /* downstream answers buffer 0 with EOS: the waiting push hears it */
+  g_mutex_lock (&gate.lock);
+  gate.eos = TRUE;
+  g_mutex_unlock (&gate.lock);
+  gate_open (&gate);
+  g_assert_true (gst_test_wait_flag (&p.done, GST_TEST_REACT_US));
+  g_thread_join (t);
+  g_assert_cmpint (p.ret, ==, GST_FLOW_EOS);
+  g_assert_cmpint (gst_harness_push (h, make_buffer (3)), ==, GST_FLOW_EOS);
+  /* a flush starts it again */
+  g_assert_true (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  g_assert_true (gst_harness_push_event (h, gst_event_new_flush_stop (FALSE)));
+  push_segment (h);
+  g_mutex_lock (&gate.lock);
+  gate.eos = FALSE;
+  g_mutex_unlock (&gate.lock);
+  g_assert_cmpint (gst_harness_push (h, make_buffer (4)), ==, GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  gst_harness_teardown (h);
+  gate_clear (&gate);
+}
+
+static void
 test_eos_comes_after_the_last_buffer (void)
 {
   GstHarness *h = make_harness ("hbmemqueue name=q slots=4");
@@ -518,12 +578,7 @@ test_flush_unblocks_upstream_and_restarts (void)
   g_thread_join (t);
   g_assert_cmpint (p.ret, ==, GST_FLOW_FLUSHING);
   g_assert_true (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
-  {
-    GstSegment seg;
-
-    gst_segment_init (&seg, GST_FORMAT_TIME);
-    g_assert_true (gst_harness_push_event (h, gst_event_new_segment (&seg)));
-  }
+  push_segment (h);
 
   /* a fresh queue: flows again; the old in-flight buffer is harmless */
   g_assert_cmpint (gst_harness_push (h, make_buffer (2)), ==, GST_FLOW_OK);
@@ -735,6 +790,8 @@ main (int argc, char **argv)
       test_timeout_drops_the_buffer_and_counts_it);
   g_test_add_func ("/gst/queue/eos-comes-after-the-last-buffer",
       test_eos_comes_after_the_last_buffer);
+  g_test_add_func ("/gst/queue/downstream-eos-reaches-a-blocked-upstream",
+      test_downstream_eos_reaches_a_blocked_upstream);
   g_test_add_func ("/gst/queue/flush-unblocks-upstream-and-restarts",
       test_flush_unblocks_upstream_and_restarts);
   g_test_add_func ("/gst/queue/flush-frees-what-was-queued",
