@@ -145,6 +145,51 @@ test_bad_size_fails_cleanly (Fixture * f, gconstpointer data)
   g_assert_cmpuint (n, ==, 0);
 }
 
+#define expect_critical(pattern) \
+  g_test_expect_message ("GStreamer-hbmem", G_LOG_LEVEL_CRITICAL, pattern)
+
+static void
+test_bad_arguments_are_refused (Fixture * f, gconstpointer data)
+{
+  GstAllocator *sys = gst_allocator_find (GST_ALLOCATOR_SYSMEM);
+  GstMemory *sysmem = gst_allocator_alloc (sys, 64, NULL);
+  hb_mem_common_buf_t c = { 0 };
+  hb_mem_graphic_buf_t g = { 0 };
+  GstMemory *mems[3];
+  guint n;
+
+  g_assert_false (gst_is_hbmem_allocator (NULL));
+  g_assert_false (gst_is_hbmem_allocator (sys));
+  g_assert_false (gst_is_hbmem_memory (NULL));
+  g_assert_false (gst_is_hbmem_memory (sysmem));
+
+  expect_critical ("*buf != NULL*");
+  g_assert_null (gst_hbmem_allocator_wrap_com_buf (f->alloc, NULL));
+  g_test_assert_expected_messages ();
+  c.fd = -1;
+  expect_critical ("*buf->fd >= 0*");
+  g_assert_null (gst_hbmem_allocator_wrap_com_buf (f->alloc, &c));
+  g_test_assert_expected_messages ();
+  expect_critical ("*gst_is_hbmem_allocator*");
+  g_assert_null (gst_hbmem_allocator_wrap_com_buf (sys, &c));
+  g_test_assert_expected_messages ();
+  expect_critical ("*plane_cnt*");
+  g_assert_false (gst_hbmem_allocator_wrap_graph_buf (f->alloc, &g, mems, &n));
+  g_test_assert_expected_messages ();
+  expect_critical ("*size > 0*");
+  g_assert_null (gst_hbmem_allocator_alloc_com_buf (f->alloc, 0, NULL));
+  g_test_assert_expected_messages ();
+  expect_critical ("*gst_is_hbmem_memory*");
+  g_assert_false (gst_hbmem_memory_get_com_buf (sysmem, &c));
+  g_test_assert_expected_messages ();
+  expect_critical ("*gst_is_hbmem_memory*");
+  g_assert_cmpint (gst_hbmem_memory_get_hb_fd (sysmem), ==, -1);
+  g_test_assert_expected_messages ();
+
+  gst_memory_unref (sysmem);
+  gst_object_unref (sys);
+}
+
 static void
 test_memfd_is_fd_memory_not_dmabuf (Fixture * f, gconstpointer data)
 {
@@ -474,6 +519,8 @@ main (int argc, char **argv)
   gst_test_init (&argc, &argv);
   g_assert_cmpint (hb_mem_module_open (), ==, 0);
 
+  add_test ("/gst/allocator/bad-arguments-are-refused",
+      test_bad_arguments_are_refused);
   add_test ("/gst/allocator/bad-size-fails-cleanly",
       test_bad_size_fails_cleanly);
   add_test ("/gst/allocator/memfd-is-fd-memory-not-dmabuf",

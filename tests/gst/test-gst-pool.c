@@ -104,6 +104,24 @@ test_config_refuses_what_hb_mem_cannot_hold (Fixture * f, gconstpointer d)
 }
 
 static void
+test_allocation_failure_fails_activation_cleanly (Fixture * f, gconstpointer d)
+{
+  uint64_t cap = 0;
+
+  /* 16384 x 16384 RGBA is 1 GiB: more than the default heap holds */
+  g_assert_cmpint (hb_mem_get_heap_size (HB_MEM_USAGE_PRIV_HEAP_DMA, &cap),
+      ==, 0);
+  if (cap >= (G_GUINT64_CONSTANT (1) << 30)) {
+    g_test_skip ("the default heap holds 1 GiB here");
+    return;
+  }
+  g_assert_true (configure (f->pool,
+          "video/x-raw,format=RGBA,width=16384,height=16384", 0, 1, 1, TRUE,
+          NULL));
+  g_assert_false (gst_buffer_pool_set_active (f->pool, TRUE));
+}
+
+static void
 test_format_mapping_round_trips (Fixture * f, gconstpointer d)
 {
   static const GstVideoFormat fmts[] = {
@@ -575,6 +593,8 @@ main (int argc, char **argv)
 
   add_test ("/gst/pool/config-refuses-what-hb-mem-cannot-hold",
       test_config_refuses_what_hb_mem_cannot_hold);
+  add_test ("/gst/pool/allocation-failure-fails-activation-cleanly",
+      test_allocation_failure_fails_activation_cleanly);
   add_test ("/gst/pool/format-mapping-round-trips",
       test_format_mapping_round_trips);
   for (i = 0; i < G_N_ELEMENTS (layouts); i++) {
