@@ -40,7 +40,12 @@ export G_DEBUG=fatal-warnings
 # (vivid does) and never frees it: a dup of the device fd and two socket
 # pairs per run stay open, which would hide our own fd accounting.
 # Draining instead frees everything.
-export GST_V4L2_FORCE_DRAIN=1
+# (HBMEM_GST_V4L2_ORPHAN=1 keeps v4l2's default, for experiments.)
+if [ -z "${HBMEM_GST_V4L2_ORPHAN:-}" ]; then
+	export GST_V4L2_FORCE_DRAIN=1
+else
+	unset GST_V4L2_FORCE_DRAIN
+fi
 export HBMEM_GUEST_ENV="${HBMEM_GUEST_ENV:-} GST_REGISTRY_1_0 GST_PLUGIN_SYSTEM_PATH_1_0 GST_PLUGIN_PATH_1_0 GST_REGISTRY_FORK G_DEBUG GST_DEBUG GST_V4L2_FORCE_DRAIN GST_TRACERS GST_LEAKS_TRACER_STACK_TRACE"
 
 script='

@@ -30,6 +30,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/v4l2-dv-timings.h>
 #include <linux/videodev2.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,13 +53,18 @@
 #define HEIGHT 480
 #define FRAME_BYTES (WIDTH * HEIGHT * 3)
 #define CAPS_STR "video/x-raw,format=RGB,width=640,height=480"
-/* the HDMI loop: vivid's HDMI output takes YUV only, 720p by default */
-#define LOOP_W 1280
-#define LOOP_H 720
+/*
+ * The HDMI loop: vivid's HDMI output takes YUV only; its timings are set
+ * to 640x480p60 (the 720p default makes vivid's capture thread fall
+ * behind under emulation, and it then warns in the kernel log). appsrc's
+ * caps are v4l2sink's, fixated (they must be a subset of what it probed:
+ * colorimetry and all).
+ */
+#define LOOP_W 640
+#define LOOP_H 480
 #define LOOP_BYTES (LOOP_W * LOOP_H * 2)
-#define LOOP_CAPS "video/x-raw,format=YUY2,width=1280,height=720," \
-  "pixel-aspect-ratio=1/1,interlace-mode=progressive,colorimetry=bt709," \
-  "framerate=60/1"
+#define LOOP_CAPS_SRC "video/x-raw,format=YUY2,width=640,height=480"
+
 /* whole-test bound (software-emulated guest: frames come slowly) */
 #define TEST_SECONDS 60
 #define TOLERANCE 12
@@ -267,6 +273,20 @@ vivid_route (const char *dev, gboolean output, const char *prefix)
   return ret;
 }
 
+/* HDMI timings 640x480p59.94 on @dev (they persist in vivid). */
+static int
+vivid_640x480 (const char *dev)
+{
+  struct v4l2_dv_timings t = V4L2_DV_BT_CEA_640X480P59_94;
+  int fd = open (dev, O_RDWR | O_CLOEXEC), ret;
+
+  if (fd < 0)
+    return -errno;
+  ret = ioctl (fd, VIDIOC_S_DV_TIMINGS, &t) ? -errno : 0;
+  close (fd);
+  return ret;
+}
+
 /* Set the control named @name on @dev (it persists in vivid). */
 static int
 vivid_ctrl (const char *dev, const char *name, int value)
@@ -410,6 +430,35 @@ make_pool (const char *caps_str, guint size, guint min, guint max)
 
 /* ---- v4l2sink io-mode=dmabuf-import ---------------------------------- */
 
+/* appsrc's caps: what v4l2sink "out" takes at LOOP_CAPS_SRC, fixated. */
+static void
+loop_set_appsrc_caps (GstElement * p)
+{
+  GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "out");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  GstCaps *filter = gst_caps_from_string (LOOP_CAPS_SRC);
+  GstCaps *caps;
+
+  g_assert_cmpint (gst_element_set_state (sink, GST_STATE_READY), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  caps = gst_pad_query_caps (pad, filter);
+  g_assert_false (gst_caps_is_empty (caps));
+  caps = gst_caps_fixate (caps);
+  {
+    gchar *str = gst_caps_to_string (caps);
+
+    g_test_message ("appsrc caps %s", str);
+    g_free (str);
+  }
+  gst_app_src_set_caps (GST_APP_SRC (src), caps);
+  gst_caps_unref (caps);
+  gst_caps_unref (filter);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (src);
+}
+
 /* Y, U, V of the colours the feeder cycles through */
 static const guint8 palette[4][3] = {
   {0x50, 0x60, 0xa0}, {0xa0, 0x40, 0x70}, {0x30, 0xb0, 0x50}, {0xc0, 0x90, 0x90},
@@ -549,6 +598,10 @@ test_v4l2sink_dmabuf_import_loops_our_frames (void)
     ret = vivid_route (out_dev, TRUE, "HDMI");
   if (!ret)
     ret = vivid_ctrl (cap_dev, "Loop Video", 1);
+  if (!ret)
+    ret = vivid_640x480 (out_dev);
+  if (!ret)
+    ret = vivid_640x480 (cap_dev);
   if (ret) {
     g_test_skip ("vivid has no HDMI loop here");
     return;
@@ -556,15 +609,16 @@ test_v4l2sink_dmabuf_import_loops_our_frames (void)
 
   fds_before = fd_list ();
   run_init (&r);
-  r.pool = make_pool (LOOP_CAPS, LOOP_BYTES, 2, 6);
+  r.pool = make_pool (LOOP_CAPS_SRC, LOOP_BYTES, 2, 6);
   g_assert_true (gst_buffer_pool_set_active (r.pool, TRUE));
 
-  desc = g_strdup_printf ("appsrc name=src format=time block=true caps="
-      LOOP_CAPS " ! v4l2sink device=%s io-mode=dmabuf-import "
-      "sync=false", out_dev);
+  desc = g_strdup_printf ("appsrc name=src format=time block=true ! "
+      "v4l2sink name=out device=%s io-mode=dmabuf-import sync=false",
+      out_dev);
   out = pipeline_new (desc);
   g_free (desc);
-  desc = g_strdup_printf ("v4l2src device=%s io-mode=mmap ! " LOOP_CAPS
+  loop_set_appsrc_caps (out);
+  desc = g_strdup_printf ("v4l2src device=%s io-mode=mmap ! " LOOP_CAPS_SRC
       " ! fakesink name=sink sync=false", cap_dev);
   cap = pipeline_new (desc);
   g_free (desc);
@@ -777,6 +831,102 @@ test_v4l2src_dmabuf_import_into_our_pool (void)
   assert_same_fds (fds_before);
 }
 
+/* ---- an importer that closes the fd it imported (v4l2 1.22.0) ---------- */
+
+/* Do to @mem what a closing importer does: close the fd it was given; then
+ * let another file take the number, the worst case. Returns the number. */
+static int
+importer_closes (GstMemory * mem, int other)
+{
+  int fd = gst_dmabuf_memory_get_fd (mem);
+
+  g_assert_cmpint (close (fd), ==, 0);
+  g_assert_cmpint (dup2 (other, fd), ==, fd);
+  return fd;
+}
+
+static GstBuffer *
+acquire_hb (GstBufferPool * pool, int hb_fd, GstBuffer ** other)
+{
+  GstBuffer *a = NULL, *b = NULL;
+
+  g_assert_cmpint (gst_buffer_pool_acquire_buffer (pool, &a, NULL), ==,
+      GST_FLOW_OK);
+  g_assert_cmpint (gst_buffer_pool_acquire_buffer (pool, &b, NULL), ==,
+      GST_FLOW_OK);
+  if (gst_buffer_get_hbmem_meta (b)->graph_buf.fd[0] == hb_fd) {
+    GstBuffer *t = a;
+
+    a = b;
+    b = t;
+  }
+  g_assert_cmpint (gst_buffer_get_hbmem_meta (a)->graph_buf.fd[0], ==, hb_fd);
+  *other = b;
+  return a;
+}
+
+static void
+test_pool_survives_importer_closing_fds (void)
+{
+  GHashTable *seen = g_hash_table_new_full (NULL, NULL, NULL, seen_buf_free);
+  gchar *fds_before = fd_list ();
+  GstBufferPool *pool = make_pool (CAPS_STR, FRAME_BYTES, 2, 2);
+  GstBuffer *buf, *other;
+  GstMemory *mem;
+  GstMapInfo map;
+  int devnull, taken, taken2, hb;
+  gchar *t;
+  SeenBuf *s;
+
+  devnull = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (devnull, >=, 0);
+  g_assert_true (gst_buffer_pool_set_active (pool, TRUE));
+  g_assert_cmpint (gst_buffer_pool_acquire_buffer (pool, &buf, NULL), ==,
+      GST_FLOW_OK);
+  s = seen_record (seen, buf);
+  hb = s->hb_fd;
+  mem = gst_buffer_peek_memory (buf, 0);
+  g_assert_cmpint (gst_dmabuf_memory_get_fd (mem), !=, hb);
+  g_assert_true (gst_buffer_map (buf, &map, GST_MAP_WRITE));
+  memset (map.data, 0x5a, map.size);
+  gst_buffer_unmap (buf, &map);
+  memset (s->first, 0x5a, 3);
+  s->first_known = TRUE;
+
+  /* the importer closes its fd while it holds the buffer, then drops it */
+  taken = importer_closes (mem, devnull);
+  g_assert_false (gst_hbmem_memory_fd_is_intact (mem));
+  gst_buffer_unref (buf);
+
+  /* back from the pool: a fresh fd for GStreamer, hb_mem's own untouched */
+  buf = acquire_hb (pool, hb, &other);
+  mem = gst_buffer_peek_memory (buf, 0);
+  g_assert_cmpint (gst_dmabuf_memory_get_fd (mem), !=, taken);
+  check_hb_fd_intact (seen, buf);
+  /* the number the importer gave away is still the other file's */
+  t = fd_target (taken);
+  g_assert_cmpstr (t, ==, "/dev/null");
+  g_free (t);
+
+  /* the same with the buffer freed, not reused: the memory must not close
+   * the number it no longer owns */
+  seen_record (seen, other);
+  taken2 = importer_closes (gst_buffer_peek_memory (other, 0), devnull);
+  gst_buffer_unref (other);
+  gst_buffer_unref (buf);
+  g_assert_true (gst_buffer_pool_set_active (pool, FALSE));
+  gst_object_unref (pool);
+  t = fd_target (taken2);
+  g_assert_cmpstr (t, ==, "/dev/null");
+  g_free (t);
+
+  close (taken);
+  close (taken2);
+  close (devnull);
+  g_hash_table_unref (seen);
+  assert_same_fds (fds_before);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -825,6 +975,8 @@ main (int argc, char **argv)
       test_v4l2src_dmabuf_import_into_our_pool);
   g_test_add_func ("/gst-v4l2/v4l2sink/dmabuf-import-loops-our-frames",
       test_v4l2sink_dmabuf_import_loops_our_frames);
+  g_test_add_func ("/gst-v4l2/pool/survives-importer-closing-fds",
+      test_pool_survives_importer_closing_fds);
   ret = g_test_run ();
 
   gst_object_unref (clock);
