@@ -24,9 +24,14 @@
  * starts at the next buffer. Upstream events from consumers (QoS, seek,
  * reconfigure, ...) are pushed upstream from the sink pad.
  *
- * A consumer never blocks the producer: a consumer already holding
- * #GstHbmemSink:backlog buffers, or whose socket queue is full, misses
- * buffers (counted in #GstHbmemSink:frames-dropped) until it catches up.
+ * A consumer never blocks the producer for long: rendering waits at most
+ * #GstHbmemSink:stall-timeout for a consumer that holds
+ * #GstHbmemSink:backlog buffers to release one (so a consumer slower than
+ * the producer paces it without losses); a consumer that does not is
+ * marked stalled and misses buffers (counted in
+ * #GstHbmemSink:frames-dropped), without being waited for again, until it
+ * releases one. A consumer whose socket queue is full misses the buffer
+ * too. A consumer that disconnects or dies releases everything it held.
  * With #GstHbmemSink:wait-for-connection, rendering waits for the first
  * consumer; otherwise buffers rendered with no consumer are discarded.
  *
@@ -59,6 +64,7 @@ GST_DEBUG_CATEGORY_STATIC (CAT_PERFORMANCE);
 #define DEFAULT_BUFFERS 8
 #define DEFAULT_BACKLOG 4
 #define DEFAULT_WAIT_FOR_CONNECTION TRUE
+#define DEFAULT_STALL_TIMEOUT 200
 
 enum
 {
@@ -67,6 +73,7 @@ enum
   PROP_BUFFERS,
   PROP_BACKLOG,
   PROP_WAIT_FOR_CONNECTION,
+  PROP_STALL_TIMEOUT,
   PROP_NUM_CLIENTS,
   PROP_FRAMES_SENT,
   PROP_FRAMES_DROPPED,
@@ -110,6 +117,7 @@ typedef struct
   GHashTable *held;             /* seq -> GstBuffer it has not released */
   guint64 next_seq;
   gboolean ready;               /* it said HELLO: it is streaming */
+  gboolean stalled;             /* full backlog outlasted stall-timeout */
   gboolean dead;                /* a send failed for good: drop it */
 } HbmemSinkClient;
 
@@ -122,6 +130,7 @@ struct _GstHbmemSink
   guint buffers;
   guint backlog;
   gboolean wait_for_connection;
+  guint stall_timeout;
 
   /* counters, under the object lock */
   guint64 sent;
@@ -292,6 +301,7 @@ sink_drop_client (GstHbmemSink * self, HbmemSinkClient * c)
 {
   g_mutex_lock (&self->lock);
   self->clients = g_list_remove (self->clients, c);
+  g_cond_broadcast (&self->cond);       /* nobody waits for it any more */
   g_mutex_unlock (&self->lock);
   gst_poll_remove_fd (self->poll, &c->pfd);
   GST_INFO_OBJECT (self, "consumer gone (fd %d), %u buffers released", c->sock,
@@ -326,8 +336,10 @@ sink_read_client (GstHbmemSink * self, HbmemSinkClient * c,
             G_GINT64_FORMAT, seq);
         return FALSE;
       }
+      /* room again: it gets buffers (and is waited for) again */
+      c->stalled = FALSE;
+      g_cond_broadcast (&self->cond);
       g_mutex_unlock (&self->lock);
-      /* the key was stolen with the value: free it here */
       gst_buffer_unref (buf);
     } else if (msg->type == HBMEM_IPC_HELLO) {
       /* the consumer is streaming: buffers from now on are for it */
@@ -586,6 +598,51 @@ sink_wait_for_client (GstHbmemSink * self)
   return ok;
 }
 
+/* A consumer that holds its whole backlog and is not known to stall. */
+static gboolean
+sink_any_full_locked (GstHbmemSink * self)
+{
+  GList *l;
+
+  for (l = self->clients; l; l = l->next) {
+    HbmemSinkClient *c = l->data;
+
+    if (c->ready && !c->dead && !c->stalled &&
+        g_hash_table_size (c->held) >= self->backlog)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/*
+ * Give consumers with a full backlog up to stall-timeout to release one;
+ * those that do not are marked stalled and miss buffers, without being
+ * waited for again, until they release something. So a slow consumer paces
+ * the producer, and a stuck one costs it stall-timeout once.
+ */
+static void
+sink_wait_for_room_locked (GstHbmemSink * self)
+{
+  gint64 end = g_get_monotonic_time () +
+      (gint64) self->stall_timeout * G_TIME_SPAN_MILLISECOND;
+  GList *l;
+
+  while (sink_any_full_locked (self) && !self->unlocked)
+    if (!g_cond_wait_until (&self->cond, &self->lock, end))
+      break;
+  for (l = self->clients; l; l = l->next) {
+    HbmemSinkClient *c = l->data;
+
+    if (c->ready && g_hash_table_size (c->held) >= self->backlog &&
+        !c->stalled) {
+      c->stalled = TRUE;
+      GST_INFO_OBJECT (self, "consumer (fd %d) stalled: it holds %u buffers "
+          "after %u ms; it misses buffers until it releases one", c->sock,
+          g_hash_table_size (c->held), self->stall_timeout);
+    }
+  }
+}
+
 static GstFlowReturn
 gst_hbmem_sink_render (GstBaseSink * bsink, GstBuffer * in)
 {
@@ -639,6 +696,7 @@ gst_hbmem_sink_render (GstBaseSink * bsink, GstBuffer * in)
   g_mutex_unlock (&self->blocks->lock);
 
   g_mutex_lock (&self->lock);
+  sink_wait_for_room_locked (self);
   for (l = self->clients; l; l = l->next) {
     HbmemSinkClient *c = l->data;
     int ret;
@@ -900,6 +958,11 @@ gst_hbmem_sink_set_property (GObject * object, guint prop_id,
     case PROP_WAIT_FOR_CONNECTION:
       self->wait_for_connection = g_value_get_boolean (value);
       break;
+    case PROP_STALL_TIMEOUT:
+      g_mutex_lock (&self->lock);
+      self->stall_timeout = g_value_get_uint (value);
+      g_mutex_unlock (&self->lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -926,6 +989,9 @@ gst_hbmem_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_WAIT_FOR_CONNECTION:
       g_value_set_boolean (value, self->wait_for_connection);
+      break;
+    case PROP_STALL_TIMEOUT:
+      g_value_set_uint (value, self->stall_timeout);
       break;
     case PROP_NUM_CLIENTS:
       g_mutex_lock (&self->lock);
@@ -1001,6 +1067,14 @@ gst_hbmem_sink_class_init (GstHbmemSinkClass * klass)
           DEFAULT_WAIT_FOR_CONNECTION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_STALL_TIMEOUT,
+      g_param_spec_uint ("stall-timeout", "Stall timeout",
+          "How long (ms) rendering waits for a consumer holding its whole "
+          "backlog to release a buffer; after that the consumer counts as "
+          "stalled and misses buffers, unwaited for, until it releases one",
+          0, 60000, DEFAULT_STALL_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_NUM_CLIENTS,
       g_param_spec_uint ("num-clients", "Consumers",
           "Consumers connected now", 0, G_MAXUINT, 0,
@@ -1045,6 +1119,7 @@ gst_hbmem_sink_init (GstHbmemSink * self)
   self->buffers = DEFAULT_BUFFERS;
   self->backlog = DEFAULT_BACKLOG;
   self->wait_for_connection = DEFAULT_WAIT_FOR_CONNECTION;
+  self->stall_timeout = DEFAULT_STALL_TIMEOUT;
   self->listen_fd = -1;
   /* the last sample would pin one pool buffer */
   gst_base_sink_set_last_sample_enabled (GST_BASE_SINK (self), FALSE);

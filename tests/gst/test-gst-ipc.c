@@ -611,7 +611,7 @@ test_stalled_consumer_never_blocks_producer (Fixture * f, gconstpointer d)
 {
   gchar *log = g_build_filename (f->dir, "producer.log", NULL);
   gchar *desc = producer_desc (f, 200, 64, 48, "buffers=2 backlog=2 "
-      "sync=false");
+      "stall-timeout=100 sync=false");
   GstSample *held = NULL;
   guint64 sent, dropped, copies;
   Consumer *c;
@@ -627,6 +627,7 @@ test_stalled_consumer_never_blocks_producer (Fixture * f, gconstpointer d)
   g_assert_true (log_counters (log, &sent, &dropped, &copies));
   g_assert_cmpuint (sent + dropped, ==, 200);
   g_assert_cmpuint (dropped, >, 0);
+  g_assert_true (log_has (log, "stalled"));
   gst_sample_unref (held);
   consumer_free (c);
   g_free (desc);
