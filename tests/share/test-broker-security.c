@@ -182,6 +182,84 @@ static void test_another_uid_is_refused(BrokerFixture *f, gconstpointer d)
 	assert_ok(hb_mem_free_buf(c.fd));
 }
 
+/*
+ * A broker run by hand with --allow-group: it makes the directory and the
+ * socket the group's, and serves a process of another uid in that group.
+ */
+static int group_member_fn(void *arg)
+{
+	struct hbmem_msg m;
+	int err, sock, fd = -1;
+
+	(void)arg;
+	if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+	    setresuid(NOBODY, NOBODY, NOBODY) < 0)
+		return 10;
+	sock = raw_connect(&err);
+	if (sock < 0)
+		return 11;
+	hbmem_proto_init(&m, HBMEM_MSG_LEASE, 5);
+	if (_hbmem_broker_send(sock, &m, -1) != 0 ||
+	    _hbmem_broker_recv(sock, 5, &m, &fd, 5000) != 0 ||
+	    m.u.lease_rep.status != 0)
+		return 12;
+	close(sock);
+	return 0;
+}
+
+static void test_allowed_group_is_served(void)
+{
+	char *dir = g_dir_make_tmp("hbmem-group-XXXXXX", NULL);
+	char *sub = g_build_filename(dir, "run", NULL);
+	char *sock = g_build_filename(sub, "hbmemd.sock", NULL);
+	char *lock = g_strconcat(sock, ".lock", NULL);
+	char *state = g_strconcat(sock, ".state", NULL);
+	char *sock_arg = g_strconcat("--socket=", sock, NULL);
+	const char *bin = g_getenv("HBMEM_BROKER_PATH");
+	struct stat st;
+	pid_t broker, pid;
+	int i, status;
+
+	if (geteuid() != 0) {
+		g_test_skip("needs root to become another uid");
+		return;
+	}
+	g_assert_cmpint(chmod(dir, 0755), ==, 0);
+	broker = fork();
+	g_assert_cmpint(broker, >=, 0);
+	if (broker == 0) {
+		execl(bin, bin, "--foreground", "--idle-exit=5",
+		      "--allow-group=65534", sock_arg, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500 && stat(sock, &st) < 0; i++)
+		g_usleep(2000);
+	g_assert_cmpint(stat(sock, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0660);
+	g_assert_cmpint(st.st_gid, ==, NOBODY);
+	g_assert_cmpint(stat(sub, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0750);
+	g_assert_cmpint(st.st_gid, ==, NOBODY);
+	g_setenv("HBMEM_BROKER_SOCKET", sock, TRUE);
+	pid = spawn_child(group_member_fn, NULL);
+	g_assert_cmpint(reap_child(pid), ==, 0);
+	kill(broker, SIGTERM);
+	g_assert_cmpint(waitpid(broker, &status, 0), ==, broker);
+	g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* a clean exit takes its socket along */
+	g_assert_cmpint(stat(sock, &st), <, 0);
+	unlink(lock);
+	unlink(state);
+	g_assert_cmpint(rmdir(sub), ==, 0);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+	g_free(sock_arg);
+	g_free(state);
+	g_free(lock);
+	g_free(sock);
+	g_free(sub);
+	g_free(dir);
+}
+
 /* ---- seals -------------------------------------------------------------- */
 
 static int resize_fn(void *arg)
@@ -480,6 +558,8 @@ int main(int argc, char **argv)
 	}
 	add_broker_test("/broker-security/another-uid-is-refused",
 			test_another_uid_is_refused);
+	g_test_add_func("/broker-security/allowed-group-is-served",
+			test_allowed_group_is_served);
 	add_broker_test("/broker-security/peer-cannot-resize-a-shared-memfd",
 			test_peer_cannot_resize_a_shared_memfd);
 	add_broker_test(

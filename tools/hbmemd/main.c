@@ -154,11 +154,14 @@ static int make_dir(const char *path)
 	if (!copy)
 		return -ENOMEM;
 	dir = dirname(copy);
-	if (mkdir(dir, mode) < 0 && errno != EEXIST)
+	if (mkdir(dir, mode) < 0) {
+		if (errno != EEXIST)
+			ret = -errno;
+	} else if (chmod(dir, mode) < 0 ||	/* past the umask */
+		   (hbmemd_cfg.allow_group_set &&
+		    chown(dir, (uid_t)-1, hbmemd_cfg.allow_group) < 0)) {
 		ret = -errno;
-	else if (hbmemd_cfg.allow_group_set && errno != EEXIST &&
-		 chown(dir, (uid_t)-1, hbmemd_cfg.allow_group) < 0)
-		ret = -errno;
+	}
 	free(copy);
 	return ret;
 }
