@@ -11,7 +11,9 @@
  *
  * Locking. hb_mem_pool_alloc_buf(), hb_mem_pool_free_buf() and
  * hb_mem_pool_get_info() never take hbmem_lock: they find the pool in two
- * tables of their own and take only that pool's spinlock.
+ * tables of their own and take only that pool's lock: a biased spinlock
+ * (spinlock.h), which the thread that created the pool takes without any
+ * atomic instruction until another thread first uses the pool.
  *
  *   by_fd     array indexed by fd -> pool             one load
  *   by_addr   array of {base, end, pool} sorted by    bisection, read under
@@ -50,7 +52,7 @@
 #define POOL_CACHE 16
 
 struct hbmem_pool {
-	uint32_t lock;		/* spinlock.h; guards everything below */
+	struct hbmem_block lock;	/* spinlock.h; guards all below */
 	bool live;
 	int32_t fd;
 	int32_t share_id;
@@ -72,12 +74,12 @@ struct hbmem_pool {
 
 static inline void pool_lock(struct hbmem_pool *p)
 {
-	hbmem_spin_lock(&p->lock);
+	hbmem_block_take(&p->lock);
 }
 
 static inline void pool_unlock(struct hbmem_pool *p)
 {
-	hbmem_spin_unlock(&p->lock);
+	hbmem_block_drop(&p->lock);
 }
 
 /* ---- the tables ---------------------------------------------------------- */
@@ -529,6 +531,8 @@ static int pool_create_locked(uint64_t size, int64_t flags,
 	p->live = true;
 	STORE(p->seen_base, (uint64_t)(uintptr_t)p->base);
 	STORE(p->seen_len, len);
+	/* the creating thread takes the pool's lock with no atomics */
+	hbmem_block_bias(&p->lock);
 	pool_unlock(p);
 	table_insert(p);
 	*out = p;

@@ -24,7 +24,10 @@
  * Locking: one spinlock per queue (a word taken with an atomic exchange
  * and released with a plain store, spinning a little and then yielding the
  * CPU when it is held, as the pool's) guards all of it: an uncontended call
- * costs one atomic instruction. Nothing sleeps holding it. Producers wait
+ * costs one atomic instruction. The lock is biased (spinlock.h) to the
+ * thread that created the queue: until another thread first touches the
+ * queue, that thread's calls take no atomic instruction at all. Nothing
+ * sleeps holding it. Producers wait
  * on the futex word take_seq, consumers on request_seq (in place of
  * condition variables): a waiter reads the word under the lock, counts
  * itself in producers_waiting or consumers_waiting, drops the lock and
@@ -92,10 +95,10 @@ struct slot_ring {
 
 struct hbmem_queue {
 	/* first cache line: what every call touches */
-	uint32_t lock;			/* spinlock.h */
+	struct hbmem_block lock;	/* spinlock.h */
 	uint32_t count;
-	uint64_t id;			/* 0: no live queue */
 	uint32_t item_size;
+	uint64_t id;			/* 0: no live queue */
 	uint32_t producers_waiting;
 	uint32_t consumers_waiting;
 	/* futex words, bumped under the lock when a waiter is to wake */
@@ -171,12 +174,12 @@ static inline uint8_t *queue_item(struct hbmem_queue *q, uint32_t s)
 
 static inline void lock_take(struct hbmem_queue *q)
 {
-	hbmem_spin_lock(&q->lock);
+	hbmem_block_take(&q->lock);
 }
 
 static inline void lock_drop(struct hbmem_queue *q)
 {
-	hbmem_spin_unlock(&q->lock);
+	hbmem_block_drop(&q->lock);
 }
 
 /*
@@ -537,6 +540,8 @@ static int queue_create(hb_mem_buf_queue_t *queue, uint32_t flags)
 		q->free.slot[i] = i;	/* states are SLOT_FREE (0) */
 	q->drops = 0;
 	q->id = id;
+	/* until another thread uses it, the creator locks with no atomics */
+	hbmem_block_bias(&q->lock);
 	lock_drop(q);
 	queue->unique_id = id;
 	return 0;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * spinlock.h - the small lock of the pool and queue fast paths.
+ * spinlock.h - the small locks of the pool and queue fast paths.
  *
  * A word: 0 free, 1 held. Taking it is one atomic exchange when free; a
  * busy lock is watched with plain loads (no cache-line ping-pong) for 100
@@ -10,8 +10,14 @@
 #ifndef HBMEM_SPINLOCK_H
 #define HBMEM_SPINLOCK_H
 
+#include <errno.h>
+#include <linux/membarrier.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 static inline void hbmem_cpu_relax(void)
 {
@@ -52,6 +58,138 @@ static inline void hbmem_spin_lock(uint32_t *lock)
 static inline void hbmem_spin_unlock(uint32_t *lock)
 {
 	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * The biased lock: the spinlock above, except that one thread, the owner
+ * (the one that created the pool or queue), takes and drops it with no
+ * atomic read-modify-write at all, as long as no other thread has ever
+ * wanted it. It is the locked instruction of every call, not the work
+ * done under the lock, that dominates an uncontended pool or queue call.
+ *
+ *   owner     the owner's thread pointer, or 0: not biased (any more)
+ *   busy      written only by the owner: 1 while inside in biased mode
+ *   lock      the spinlock every other thread takes, and the owner too
+ *             once the bias is gone
+ *
+ *   owner, fast path                 any other thread (revocation)
+ *   ----------------                 -----------------------------
+ *   busy = 1                         take lock
+ *   (compiler barrier only)          owner = 0
+ *   owner == me ? enter              membarrier(PRIVATE_EXPEDITED)
+ *                : busy = 0, lock    wait until busy == 0, enter
+ *
+ * Dekker's pattern, made asymmetric: the owner's side would need a full
+ * fence between its store to busy and its load of owner; instead, the
+ * revoker's membarrier() runs a full barrier on every CPU that is running
+ * one of our threads. So either the owner's busy = 1 is visible to the
+ * revoker once membarrier() returns (it then waits for the owner's release
+ * store of busy = 0), or the owner's load comes after that barrier and sees
+ * owner == 0, backs out and takes the spinlock. A revocation costs one
+ * system call (a few µs) and is permanent: afterwards the lock is the plain
+ * spinlock with one more load and compare per take. The bias is set only
+ * by the thread itself, holding the lock (create), and only once
+ * membarrier() is known to work; without it the lock is never biased.
+ *
+ * @held_biased says how the holder took the lock; only the holder touches
+ * it.
+ */
+struct hbmem_block {
+	uint32_t lock;
+	uint32_t busy;
+	uintptr_t owner;
+	uint32_t held_biased;
+};
+
+static inline uintptr_t hbmem_self(void)
+{
+	return (uintptr_t)__builtin_thread_pointer();
+}
+
+static inline long hbmem_membarrier(int cmd)
+{
+	return syscall(SYS_membarrier, cmd, 0, 0);
+}
+
+/* Whether membarrier(PRIVATE_EXPEDITED) works here (registered once). */
+static inline bool hbmem_block_can_bias(void)
+{
+	static int state;	/* 0 unknown, 1 yes, -1 no */
+	int s = __atomic_load_n(&state, __ATOMIC_RELAXED);
+	long cmds;
+
+	if (s)
+		return s > 0;
+	cmds = hbmem_membarrier(MEMBARRIER_CMD_QUERY);
+	s = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	    hbmem_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0 ?
+		    1 : -1;
+	__atomic_store_n(&state, s, __ATOMIC_RELAXED);
+	return s > 0;
+}
+
+/* Take the bias away from its owner. @l's spinlock held. */
+static __attribute__((noinline)) void hbmem_block_revoke(struct hbmem_block *l)
+{
+	unsigned int spins = 0;
+	int saved = errno;
+
+	__atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+	if (hbmem_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) < 0) {
+		/*
+		 * Cannot happen: the process registered before any lock was
+		 * biased, and a fork child inherits that. Should it happen,
+		 * register again; failing that, give the owner's store to busy
+		 * a millisecond to leave its CPU's store buffer (nanoseconds in
+		 * practice, though not a formal guarantee).
+		 */
+		hbmem_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
+		if (hbmem_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) < 0) {
+			struct timespec ms = { 0, 1000000 };
+
+			nanosleep(&ms, NULL);
+		}
+	}
+	errno = saved;
+	while (__atomic_load_n(&l->busy, __ATOMIC_ACQUIRE))
+		hbmem_spin_wait(&spins);
+}
+
+static inline void hbmem_block_take(struct hbmem_block *l)
+{
+	uintptr_t me = hbmem_self();
+
+	if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == me) {
+		__atomic_store_n(&l->busy, 1, __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		if (__builtin_expect(__atomic_load_n(&l->owner,
+						     __ATOMIC_ACQUIRE) == me,
+				     1)) {
+			l->held_biased = 1;
+			return;
+		}
+		__atomic_store_n(&l->busy, 0, __ATOMIC_RELEASE);
+	}
+	hbmem_spin_lock(&l->lock);
+	if (__builtin_expect(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) != 0,
+			     0))
+		hbmem_block_revoke(l);
+	l->held_biased = 0;
+}
+
+static inline void hbmem_block_drop(struct hbmem_block *l)
+{
+	if (l->held_biased)
+		__atomic_store_n(&l->busy, 0, __ATOMIC_RELEASE);
+	else
+		hbmem_spin_unlock(&l->lock);
+}
+
+/* Make the calling thread the owner of @l, which it holds. */
+static inline void hbmem_block_bias(struct hbmem_block *l)
+{
+	if (hbmem_block_can_bias())
+		__atomic_store_n(&l->owner, hbmem_self(), __ATOMIC_RELAXED);
 }
 
 #endif /* HBMEM_SPINLOCK_H */

@@ -890,6 +890,96 @@ static void test_pool_lookups_hold_while_other_pools_come_and_go(
 	assert_ok(hb_mem_pool_destroy(pool.fd));
 }
 
+/*
+ * The pool's lock is biased to the thread that created it (no atomic
+ * instruction while no other thread uses the pool). Here a second thread
+ * starts using the pool while the creator is busy allocating and freeing,
+ * both in tight loops so that their calls overlap: a block is never handed
+ * to both (each holds two at a time, stamped with its own mark and checked
+ * before the free), and the accounting comes back exactly.
+ */
+struct hammer {
+	int32_t fd;
+	uint64_t mark;
+	int rounds;		/* at least this many pairs of pairs */
+	gint64 until;		/* and until this monotonic time (0: no) */
+	gint go;
+	gint failures;
+};
+
+static void hammer_pool(struct hammer *h)
+{
+	hb_mem_common_buf_t a, b;
+	int i;
+
+	for (i = 0; i < h->rounds ||
+		    (h->until && (i % 256 || g_get_monotonic_time() < h->until));
+	     i++) {
+		uint64_t ma = h->mark | (uint64_t)i << 8, mb = ma | 1;
+
+		if (hb_mem_pool_alloc_buf(h->fd, 64, &a) != 0)
+			goto fail;
+		memcpy(a.virt_addr, &ma, sizeof(ma));
+		if (hb_mem_pool_alloc_buf(h->fd, 64 + (uint64_t)i % PAGE,
+					  &b) != 0)
+			goto fail;
+		memcpy(b.virt_addr, &mb, sizeof(mb));
+		if (memcmp(a.virt_addr, &ma, sizeof(ma)) ||
+		    hb_mem_pool_free_buf(addr_of(&a)) != 0 ||
+		    memcmp(b.virt_addr, &mb, sizeof(mb)) ||
+		    hb_mem_pool_free_buf(addr_of(&b)) != 0)
+			goto fail;
+	}
+	return;
+fail:
+	g_atomic_int_inc(&h->failures);
+}
+
+static void *late_user_run(void *arg)
+{
+	struct hammer *h = arg;
+
+	while (!g_atomic_int_get(&h->go))
+		g_usleep(50);
+	hammer_pool(h);
+	return NULL;
+}
+
+static void test_pool_creator_busy_while_another_thread_joins(
+	TestModule *m, gconstpointer d)
+{
+	enum { ROUNDS = 3, EARLY = 1000, PAIRS = 1000 };
+	hb_mem_pool_t pool, info;
+	struct hammer me, other;
+	pthread_t th;
+	int r;
+
+	for (r = 0; r < ROUNDS; r++) {
+		assert_ok(hb_mem_pool_create(64 * PAGE, 0, &pool));
+		me = (struct hammer){ .fd = pool.fd, .mark = 0xa0,
+				      .rounds = EARLY };
+		other = (struct hammer){ .fd = pool.fd, .mark = 0xb0,
+					 .rounds = PAIRS };
+		g_assert_cmpint(pthread_create(&th, NULL, late_user_run,
+					       &other), ==, 0);
+		/* the creator alone first: biased calls */
+		hammer_pool(&me);
+		/* both for 200 ms, so that their calls overlap */
+		me.until = other.until = g_get_monotonic_time() + 200000;
+		g_atomic_int_set(&other.go, 1);
+		me.rounds = PAIRS;
+		hammer_pool(&me);
+		g_assert_cmpint(pthread_join(th, NULL), ==, 0);
+		g_assert_cmpint(me.failures, ==, 0);
+		g_assert_cmpint(other.failures, ==, 0);
+		info = pool_info(pool.fd);
+		g_assert_cmpint(info.avail_page_cnt, ==, 64);
+		g_assert_cmpint(info.cur_client_cnt, ==, 0);
+		assert_pool_valid(pool.fd);
+		assert_ok(hb_mem_pool_destroy(pool.fd));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -943,5 +1033,7 @@ int main(int argc, char **argv)
 			test_pool_threads_alloc_and_free_then_account_back);
 	add_module_test("/pool/lookups-hold-while-other-pools-come-and-go",
 			test_pool_lookups_hold_while_other_pools_come_and_go);
+	add_module_test("/pool/creator-busy-while-another-thread-joins",
+			test_pool_creator_busy_while_another_thread_joins);
 	return g_test_run();
 }

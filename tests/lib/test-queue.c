@@ -724,6 +724,7 @@ typedef struct {
 typedef struct {
 	hb_mem_buf_queue_t queue;
 	uint32_t producer;
+	uint64_t first;		/* producer: seq of its first item */
 	uint64_t items;
 	uint64_t *next_seq;	/* consumer: next expected seq per producer */
 	uint32_t producers;
@@ -742,8 +743,8 @@ static gpointer producer_run(gpointer data)
 			g_atomic_int_inc(&w->failures);
 			break;
 		}
-		memset(&it, (int)(i & 0xff), sizeof(it));
-		it.seq = i;
+		memset(&it, (int)((w->first + i) & 0xff), sizeof(it));
+		it.seq = w->first + i;
 		it.producer = w->producer;
 		if (hb_mem_queue_buf(&w->queue, slot, &it) != 0) {
 			g_atomic_int_inc(&w->failures);
@@ -797,6 +798,45 @@ static void test_producer_consumer_threads_pass_100000_items_in_order(
 	assert_hb(hb_mem_request_buf(&q, &slot, NULL, 0),
 		  HB_MEM_ERR_QUEUE_NO_AVAILABLE_SLOT);
 	assert_ok(hb_mem_destroy_buf_queue(&q));
+}
+
+/*
+ * The queue's lock is biased to the thread that created it (no atomic
+ * instruction while no other thread uses the queue). Here the creator is
+ * in the middle of producing when a consumer thread first touches the
+ * queue and takes the bias away: nothing may be lost, duplicated or
+ * reordered across that moment, and the queue must end empty.
+ */
+static void test_creator_keeps_producing_while_a_consumer_thread_joins(
+	TestModule *m, gconstpointer d)
+{
+	enum { ROUNDS = 5, EARLY = 10, ITEMS = 20000 };
+	int r;
+
+	for (r = 0; r < ROUNDS; r++) {
+		hb_mem_buf_queue_t q = make_queue(16, sizeof(Item), 0);
+		uint64_t next_seq[1] = { 0 };
+		Worker early = { .queue = q, .items = EARLY };
+		Worker late = { .queue = q, .first = EARLY,
+				.items = ITEMS - EARLY };
+		Worker cons = { .queue = q, .items = ITEMS,
+				.next_seq = next_seq, .producers = 1 };
+		GThread *tc;
+		int32_t slot;
+
+		/* the creator alone: biased calls */
+		producer_run(&early);
+		tc = g_thread_new("consumer", consumer_run, &cons);
+		producer_run(&late);
+		g_thread_join(tc);
+		g_assert_cmpint(early.failures, ==, 0);
+		g_assert_cmpint(late.failures, ==, 0);
+		g_assert_cmpint(cons.failures, ==, 0);
+		g_assert_cmpuint(next_seq[0], ==, ITEMS);
+		assert_hb(hb_mem_request_buf(&q, &slot, NULL, 0),
+			  HB_MEM_ERR_QUEUE_NO_AVAILABLE_SLOT);
+		assert_ok(hb_mem_destroy_buf_queue(&q));
+	}
 }
 
 static void test_many_producers_and_one_consumer_lose_nothing(
@@ -955,5 +995,7 @@ int main(int argc, char **argv)
 		test_many_producers_and_one_consumer_lose_nothing);
 	add_module_test("/queue/destroy-racing-with-waiters-is-safe",
 			test_destroy_racing_with_waiters_is_safe);
+	add_module_test("/queue/creator-keeps-producing-while-a-consumer-thread-joins",
+			test_creator_keeps_producing_while_a_consumer_thread_joins);
 	return g_test_run();
 }
