@@ -61,6 +61,8 @@
 #define NBUCKETS 1024
 /* A broker that does not answer a plain request in this long is stuck. */
 #define CALL_TIMEOUT_MS 10000
+/* Attempts of a request when the broker goes away under it. */
+#define CALL_TRIES 5
 
 struct ino_entry {
 	dev_t dev;
@@ -363,7 +365,10 @@ static int conn_call(struct hbmem_msg *m, struct hbmem_msg *rep, int *fd_out)
 {
 	int tries, fd = -1, ret = -EIO;
 
-	for (tries = 0; tries < 2; tries++) {
+	for (tries = 0; tries < CALL_TRIES; tries++) {
+		/* a broker killed a moment ago may still take connections */
+		if (tries > 0)
+			usleep(1000u << tries);
 		ret = conn_ensure();
 		if (ret < 0)
 			return ret;
@@ -584,9 +589,11 @@ static int broker_wait(int32_t id, enum hbmem_count_kind kind, int32_t target,
 	if (timeout_ms > 0)
 		_hbmem_deadline(timeout_ms, &end);
 	conn_revive();
-	for (tries = 0; tries < 3; tries++) {
+	for (tries = 0; tries < CALL_TRIES; tries++) {
 		int64_t left = timeout_ms;
 
+		if (tries > 0)
+			usleep(1000u << tries);
 		if (timeout_ms > 0 && tries > 0) {
 			/* what is left, rounded up: never end early */
 			clock_gettime(CLOCK_MONOTONIC, &now);

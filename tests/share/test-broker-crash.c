@@ -84,6 +84,13 @@ static int producer_fn(void *arg)
 		pause();
 }
 
+static void send_byte_(int fd)
+{
+	char b = 'g';
+
+	g_assert_true(write_full(fd, &b, 1));
+}
+
 static void round_pipes(struct round *r)
 {
 	g_assert_cmpint(pipe2(r->to_child, O_CLOEXEC), ==, 0);
@@ -263,6 +270,85 @@ static void test_random_kills_leave_counts_and_fds_clean(BrokerFixture *f,
 	g_free(st);
 }
 
+/*
+ * The documented restart behaviour, step by step: after the broker dies,
+ * each process's holds come back when that process next talks to the new
+ * broker, and consume counts start again at 0.
+ */
+static int restart_child_fn(void *arg)
+{
+	struct round *r = arg;
+	hb_mem_common_buf_t in, out;
+	int32_t cnt;
+	char b;
+
+	close(r->to_child[1]);
+	close(r->to_parent[0]);
+	if (hb_mem_module_open() != 0 ||
+	    !read_full(r->to_child[0], &in, sizeof(in)) ||
+	    hb_mem_import_com_buf(&in, &out) != 0 ||
+	    hb_mem_inc_com_buf_consume_cnt(&out) != 0)
+		return 10;
+	b = 'i';
+	if (!write_full(r->to_parent[1], &b, 1) ||
+	    !read_full(r->to_child[0], &b, 1))
+		return 11;
+	/* the broker was killed: this call brings our hold back */
+	if (hb_mem_get_share_info(out.fd, &cnt) != 0 || cnt != 2)
+		return 12;
+	if (!write_full(r->to_parent[1], &b, 1) ||
+	    !read_full(r->to_child[0], &b, 1))
+		return 13;
+	hb_mem_free_buf(out.fd);
+	hb_mem_module_close();
+	return 0;
+}
+
+static void test_restart_restores_holds_and_resets_consume(BrokerFixture *f,
+							   gconstpointer d)
+{
+	hb_mem_common_buf_t c, sent;
+	struct round r;
+	int32_t cnt;
+	pid_t pid, bpid, bpid2;
+	char b;
+
+	assert_ok(hb_mem_alloc_com_buf(4096, 0, &c));
+	sent = c;
+	sent.fd = -1;
+	sent.virt_addr = NULL;
+	round_pipes(&r);
+	pid = spawn_child(restart_child_fn, &r);
+	g_assert_true(write_full(r.to_child[1], &sent, sizeof(sent)));
+	g_assert_true(read_full(r.to_parent[0], &b, 1));
+	assert_ok(hb_mem_get_share_info(c.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 2);
+	assert_ok(hb_mem_get_consume_info(c.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 1);
+	bpid = broker_pid();
+	g_assert_cmpint(kill(bpid, SIGKILL), ==, 0);
+	/* our next call starts a new broker and restores our hold only */
+	assert_ok(hb_mem_get_share_info(c.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 1);
+	bpid2 = broker_pid();
+	g_assert_cmpint(bpid2, >, 0);
+	g_assert_cmpint(bpid2, !=, bpid);
+	assert_ok(hb_mem_get_consume_info(c.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 0);
+	/* the child talks: its hold is back; its consume count is not */
+	send_byte_(r.to_child[1]);
+	g_assert_true(read_full(r.to_parent[0], &b, 1));
+	assert_ok(hb_mem_get_share_info(c.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 2);
+	assert_ok(hb_mem_get_consume_info(c.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 0);
+	send_byte_(r.to_child[1]);
+	g_assert_cmpint(reap_child(pid), ==, 0);
+	assert_ok(hb_mem_wait_share_status(c.fd, 1, 5000));
+	round_close(&r);
+	assert_ok(hb_mem_free_buf(c.fd));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -271,6 +357,8 @@ int main(int argc, char **argv)
 			"is not set\n");
 		return 77;
 	}
+	add_broker_test("/broker-crash/restart-restores-holds-and-resets-consume",
+			test_restart_restores_holds_and_resets_consume);
 	add_broker_test("/broker-crash/random-kills-leave-counts-and-fds-clean",
 			test_random_kills_leave_counts_and_fds_clean);
 	return g_test_run();
