@@ -678,6 +678,54 @@ static void test_non_dumpable_process_registers_at_once(BrokerFixture *f,
 	g_free(st);
 }
 
+/* ---- threads --------------------------------------------------------------- */
+
+#define THREADS 4
+#define THREAD_ROUNDS 150
+
+static gpointer churn_thread(gpointer data)
+{
+	int i, bad = 0;
+
+	(void)data;
+	for (i = 0; i < THREAD_ROUNDS; i++) {
+		hb_mem_common_buf_t c, out;
+		int32_t cnt = -1;
+
+		if (hb_mem_alloc_com_buf(4096, 0, &c) != 0 ||
+		    hb_mem_import_com_buf(&c, &out) != 0) {
+			bad++;
+			continue;
+		}
+		if (hb_mem_get_share_info(c.fd, &cnt) != 0 || cnt != 2)
+			bad++;
+		if (i % 3 == 0 &&
+		    (hb_mem_inc_com_buf_consume_cnt(&out) != 0 ||
+		     hb_mem_dec_consume_cnt(out.fd) != 0))
+			bad++;
+		if (hb_mem_free_buf(out.fd) != 0 ||
+		    hb_mem_wait_share_status(c.fd, 1, 5000) != 0 ||
+		    hb_mem_free_buf(c.fd) != 0)
+			bad++;
+	}
+	return GINT_TO_POINTER(bad);
+}
+
+/* Threads share one connection for requests and open their own for waits. */
+static void test_threads_share_the_connection(BrokerFixture *f,
+					      gconstpointer d)
+{
+	GThread *t[THREADS];
+	int i, bad = 0;
+
+	for (i = 0; i < THREADS; i++)
+		t[i] = g_thread_new("churn", churn_thread, NULL);
+	for (i = 0; i < THREADS; i++)
+		bad += GPOINTER_TO_INT(g_thread_join(t[i]));
+	g_assert_cmpint(bad, ==, 0);
+	broker_wait_units(0);
+}
+
 /* ---- without a broker --------------------------------------------------- */
 
 static int no_broker_fn(void *arg)
@@ -764,6 +812,8 @@ int main(int argc, char **argv)
 			test_unshared_buffers_cost_the_broker_nothing);
 	add_broker_test("/broker/non-dumpable-process-registers-at-once",
 			test_non_dumpable_process_registers_at_once);
+	add_broker_test("/broker/threads-share-the-connection",
+			test_threads_share_the_connection);
 	g_test_add_func("/broker/autospawn-off-keeps-sharing-in-the-process",
 			test_autospawn_off_keeps_sharing_in_the_process);
 	return g_test_run();
