@@ -65,6 +65,7 @@ struct hbmem_pool {
 	uint64_t phys;
 	int64_t flags;		/* as given to create */
 	int64_t sub_flags;	/* flags | HB_MEM_USAGE_MEM_POOL */
+	bool dbg_seen;		/* the debug hooks recorded a block of it */
 	uint32_t ncache;
 	uint32_t cache[POOL_CACHE];	/* start pages of cached runs */
 	struct hbmem_tlsf tlsf;
@@ -481,6 +482,8 @@ static int pool_create_locked(uint64_t size, int64_t flags,
 	ret = _hbmem_tlsf_init(&t, (uint32_t)(len >> shift));
 	if (ret < 0)
 		return ret;
+	/* reads $HBMEM_ALLOC_DEBUG, so that pool_alloc() may just look */
+	(void)_hbmem_dbg_options();
 	ret = addr_reserve();
 	if (ret < 0)
 		goto err_fini;
@@ -526,6 +529,7 @@ static int pool_create_locked(uint64_t size, int64_t flags,
 	p->flags = flags;
 	p->sub_flags = flags | HB_MEM_USAGE_MEM_POOL;
 	p->ncache = 0;
+	p->dbg_seen = false;
 	p->tlsf = t;
 	p->obj = obj;
 	p->live = true;
@@ -653,6 +657,7 @@ static int32_t pool_alloc(int32_t fd, uint64_t size, hb_mem_common_buf_t *buf,
 			  const char *file, int line)
 {
 	struct hbmem_pool *p;
+	bool record;
 	uint32_t b;
 
 	if (!buf || size == 0)
@@ -673,8 +678,19 @@ static int32_t pool_alloc(int32_t fd, uint64_t size, hb_mem_common_buf_t *buf,
 	p->tlsf.blk[b].u.tag = size;
 	p->clients++;
 	sub_desc(p, b, size, buf);
+	/*
+	 * The environment was read at create: a load tells whether the
+	 * hooks want this block, and the pool remembers that they saw one,
+	 * so that its frees skip the hooks until then.
+	 */
+	record = __atomic_load_n(&_hbmem_dbg_opts, __ATOMIC_RELAXED) &
+		 (HB_MEM_DEBUG_SITES | HB_MEM_DEBUG_BACKTRACE);
+	if (__builtin_expect(record, 0))
+		p->dbg_seen = true;
 	pool_unlock(p);
-	_hbmem_dbg_on_alloc(HBMEM_DBG_POOL, buf->virt_addr, size, file, line);
+	if (__builtin_expect(record, 0))
+		_hbmem_dbg_on_alloc(HBMEM_DBG_POOL, buf->virt_addr, size,
+				    file, line);
 	return 0;
 }
 
@@ -696,6 +712,7 @@ HBMEM_EXPORT int32_t hb_mem_pool_free_buf(uint64_t virt_addr)
 	struct hbmem_pool *p;
 	uint64_t off;
 	uint32_t b, s;
+	bool recorded;
 
 	p = pool_get_addr(virt_addr);
 	if (!p)
@@ -711,8 +728,11 @@ HBMEM_EXPORT int32_t hb_mem_pool_free_buf(uint64_t virt_addr)
 	}
 	pool_give(p, b, s);
 	p->clients--;
+	recorded = p->dbg_seen;
 	pool_unlock(p);
-	_hbmem_dbg_on_free(HBMEM_DBG_POOL, (const void *)(uintptr_t)virt_addr);
+	if (__builtin_expect(recorded, 0))
+		_hbmem_dbg_on_free(HBMEM_DBG_POOL,
+				   (const void *)(uintptr_t)virt_addr);
 	return 0;
 }
 

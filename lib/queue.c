@@ -575,49 +575,82 @@ HBMEM_EXPORT int32_t hb_mem_destroy_buf_queue(hb_mem_buf_queue_t *queue)
 	return 0;
 }
 
-HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
-					int32_t *slot, void *buf,
-					int64_t timeout)
+/*
+ * The hot calls ask whether the module is open only when they fail: a live
+ * queue implies an open module, since the last close destroys every queue.
+ * Errors come out in the same order as if they had asked first.
+ */
+static __attribute__((noinline)) int32_t closed_or(int e)
+{
+	return _hbmem_is_open() ? queue_err(e) : HB_MEM_ERR_MODULE_NOT_FOUND;
+}
+
+/*
+ * No free slot on @q (locked, id @id) at the first look: wait for one
+ * within @timeout. 0 with the slot in *@s, else an error; either way @q is
+ * still locked (and may be a destroyed queue's header now).
+ */
+static __attribute__((noinline)) int dequeue_slow(struct hbmem_queue *q,
+						  uint64_t id, int64_t timeout,
+						  uint32_t *s)
 {
 	struct queue_wait w = { .timeout = timeout };
-	struct hbmem_queue *q;
-	uint64_t id;
-	uint32_t s;
 	int ret;
 
-	if (!_hbmem_is_open())
-		return HB_MEM_ERR_MODULE_NOT_FOUND;
-	if (!queue || !slot)
-		return HB_MEM_ERR_INVALID_PARAMS;
-	id = queue->unique_id;
-	ret = queue_lock(id, &q);
-	if (ret < 0)
-		return queue_err(ret);
 	for (;;) {
-		if (q->free.len) {
-			s = ring_pop_head(&q->free, q->count);
-			break;
-		}
-		if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE && q->queued.len) {
-			s = ring_pop_head(&q->queued, q->count);
-			q->drops++;
-			break;
-		}
 		ret = queue_wait(q, id, &q->take_seq, &q->producers_waiting,
 				 &q->free.len,
 				 q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE ?
 					 &q->queued.len : NULL,
 				 &w);
 		if (ret < 0)
-			goto out;
+			return ret;
+		if (q->free.len) {
+			*s = ring_pop_head(&q->free, q->count);
+			return 0;
+		}
+		if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE && q->queued.len) {
+			*s = ring_pop_head(&q->queued, q->count);
+			q->drops++;
+			return 0;
+		}
+	}
+}
+
+HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
+					int32_t *slot, void *buf,
+					int64_t timeout)
+{
+	struct hbmem_queue *q;
+	uint64_t id;
+	uint32_t s;
+	int ret;
+
+	if (!queue || !slot)
+		return closed_or(-EINVAL);
+	id = queue->unique_id;
+	ret = queue_lock(id, &q);
+	if (ret < 0)
+		return closed_or(ret);
+	if (__builtin_expect(q->free.len != 0, 1)) {
+		s = ring_pop_head(&q->free, q->count);
+	} else if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE && q->queued.len) {
+		s = ring_pop_head(&q->queued, q->count);
+		q->drops++;
+	} else {
+		ret = dequeue_slow(q, id, timeout, &s);
+		if (ret < 0) {
+			queue_unlock(q);	/* a destroyed one: recycled */
+			return queue_err(ret);
+		}
 	}
 	q->state[s] = SLOT_DEQUEUE;
 	if (buf)
 		item_copy(buf, queue_item(q, s), q->item_size);
 	*slot = (int32_t)s;
-out:
-	queue_unlock(q);
-	return queue_err(ret);
+	/* live all along (or again, after a wait): nothing to recycle */
+	lock_drop(q);
+	return 0;
 }
 
 HBMEM_EXPORT int32_t hb_mem_queue_buf(hb_mem_buf_queue_t *queue,
@@ -626,13 +659,11 @@ HBMEM_EXPORT int32_t hb_mem_queue_buf(hb_mem_buf_queue_t *queue,
 	struct hbmem_queue *q;
 	int ret;
 
-	if (!_hbmem_is_open())
-		return HB_MEM_ERR_MODULE_NOT_FOUND;
 	if (!queue || !buf || slot < 0)
-		return HB_MEM_ERR_INVALID_PARAMS;
+		return closed_or(-EINVAL);
 	ret = queue_lock(queue->unique_id, &q);
 	if (ret < 0)
-		return queue_err(ret);
+		return closed_or(ret);
 	if ((uint32_t)slot >= q->count) {
 		ret = -EINVAL;
 	} else if (q->state[slot] != SLOT_DEQUEUE) {
@@ -647,43 +678,57 @@ HBMEM_EXPORT int32_t hb_mem_queue_buf(hb_mem_buf_queue_t *queue,
 		    q->producers_waiting)
 			futex_wake(&q->take_seq, 1);
 	}
-	queue_unlock(q);
+	/* the lock was held since the id matched: not destroyed */
+	lock_drop(q);
 	return queue_err(ret);
+}
+
+/* Nothing queued on @q at the first look: as dequeue_slow(). */
+static __attribute__((noinline)) int request_slow(struct hbmem_queue *q,
+						  uint64_t id, int64_t timeout)
+{
+	struct queue_wait w = { .timeout = timeout };
+	int ret;
+
+	while (q->queued.len == 0) {
+		ret = queue_wait(q, id, &q->request_seq,
+				 &q->consumers_waiting, &q->queued.len, NULL,
+				 &w);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
 }
 
 HBMEM_EXPORT int32_t hb_mem_request_buf(hb_mem_buf_queue_t *queue,
 					int32_t *slot, void *buf,
 					int64_t timeout)
 {
-	struct queue_wait w = { .timeout = timeout };
 	struct hbmem_queue *q;
 	uint64_t id;
 	uint32_t s;
 	int ret;
 
-	if (!_hbmem_is_open())
-		return HB_MEM_ERR_MODULE_NOT_FOUND;
 	if (!queue || !slot)
-		return HB_MEM_ERR_INVALID_PARAMS;
+		return closed_or(-EINVAL);
 	id = queue->unique_id;
 	ret = queue_lock(id, &q);
 	if (ret < 0)
-		return queue_err(ret);
-	while (q->queued.len == 0) {
-		ret = queue_wait(q, id, &q->request_seq,
-				 &q->consumers_waiting, &q->queued.len, NULL,
-				 &w);
-		if (ret < 0)
-			goto out;
+		return closed_or(ret);
+	if (__builtin_expect(q->queued.len == 0, 0)) {
+		ret = request_slow(q, id, timeout);
+		if (ret < 0) {
+			queue_unlock(q);	/* a destroyed one: recycled */
+			return queue_err(ret);
+		}
 	}
 	s = ring_pop_head(&q->queued, q->count);
 	q->state[s] = SLOT_REQUEST;
 	if (buf)
 		item_copy(buf, queue_item(q, s), q->item_size);
 	*slot = (int32_t)s;
-out:
-	queue_unlock(q);
-	return queue_err(ret);
+	lock_drop(q);
+	return 0;
 }
 
 HBMEM_EXPORT int32_t hb_mem_release_buf(hb_mem_buf_queue_t *queue,
@@ -692,13 +737,11 @@ HBMEM_EXPORT int32_t hb_mem_release_buf(hb_mem_buf_queue_t *queue,
 	struct hbmem_queue *q;
 	int ret;
 
-	if (!_hbmem_is_open())
-		return HB_MEM_ERR_MODULE_NOT_FOUND;
 	if (!queue || slot < 0)
-		return HB_MEM_ERR_INVALID_PARAMS;
+		return closed_or(-EINVAL);
 	ret = queue_lock(queue->unique_id, &q);
 	if (ret < 0)
-		return queue_err(ret);
+		return closed_or(ret);
 	if ((uint32_t)slot >= q->count) {
 		ret = -EINVAL;
 	} else if (q->state[slot] != SLOT_REQUEST) {
@@ -709,7 +752,7 @@ HBMEM_EXPORT int32_t hb_mem_release_buf(hb_mem_buf_queue_t *queue,
 		if (q->producers_waiting)
 			futex_wake(&q->take_seq, 1);
 	}
-	queue_unlock(q);
+	lock_drop(q);
 	return queue_err(ret);
 }
 
