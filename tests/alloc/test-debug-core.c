@@ -74,10 +74,46 @@ static void test_leaked_core_buffers_are_reported_at_close(void)
 	g_string_free(report, TRUE);
 }
 
+/*
+ * The pool calls the hooks only while they are on, or once they recorded
+ * one of its blocks: switched on after the pool was made, a sub-allocation
+ * is still recorded, and its free still drops the record after they were
+ * switched off again.
+ */
+static void test_pool_hooks_follow_options_switched_at_runtime(void)
+{
+	hb_mem_common_buf_t quiet, sub;
+	hb_mem_pool_t pool;
+
+	report = g_string_new(NULL);
+	g_assert_cmpint(hb_mem_alloc_debug_set_report(capture, NULL), ==, 0);
+	g_assert_cmpint(hb_mem_alloc_debug_set(0), ==, 0);
+	g_assert_cmpint(hb_mem_module_open(), ==, 0);
+	g_assert_cmpint(hb_mem_pool_create(1 << 20, 0, &pool), ==, 0);
+	/* off: nothing recorded */
+	g_assert_cmpint(hb_mem_pool_alloc_buf(pool.fd, 64, &quiet), ==, 0);
+	g_assert_cmpint(hb_mem_alloc_debug_report_leaks(), ==, 0);
+
+	g_assert_cmpint(hb_mem_alloc_debug_set(HB_MEM_DEBUG_SITES), ==, 0);
+	g_assert_cmpint(hb_mem_pool_alloc_buf(pool.fd, 64, &sub), ==, 0);
+	g_assert_cmpint(hb_mem_alloc_debug_set(0), ==, 0);
+	g_assert_cmpint(hb_mem_alloc_debug_report_leaks(), ==, 1);
+	g_assert_cmpint(hb_mem_pool_free_buf((uint64_t)(uintptr_t)sub.virt_addr),
+			==, 0);
+	g_assert_cmpint(hb_mem_alloc_debug_report_leaks(), ==, 0);
+	g_assert_cmpint(hb_mem_pool_free_buf((uint64_t)(uintptr_t)quiet.virt_addr),
+			==, 0);
+	g_assert_cmpint(hb_mem_pool_destroy(pool.fd), ==, 0);
+	g_assert_cmpint(hb_mem_module_close(), ==, 0);
+	g_string_free(report, TRUE);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/debug-core/leaked-buffers-reported-at-close",
 			test_leaked_core_buffers_are_reported_at_close);
+	g_test_add_func("/debug-core/pool-hooks-follow-options-switched-at-runtime",
+			test_pool_hooks_follow_options_switched_at_runtime);
 	return g_test_run();
 }
