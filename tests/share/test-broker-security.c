@@ -209,12 +209,8 @@ static int group_member_fn(void *arg)
 
 static void test_allowed_group_is_served(void)
 {
-	char *dir = g_dir_make_tmp("hbmem-group-XXXXXX", NULL);
-	char *sub = g_build_filename(dir, "run", NULL);
-	char *sock = g_build_filename(sub, "hbmemd.sock", NULL);
-	char *lock = g_strconcat(sock, ".lock", NULL);
-	char *state = g_strconcat(sock, ".state", NULL);
-	char *sock_arg = g_strconcat("--socket=", sock, NULL);
+	/* static: still reachable from the forked child (valgrind) */
+	static char *dir, *sub, *sock, *lock, *state, *sock_arg;
 	const char *bin = g_getenv("HBMEM_BROKER_PATH");
 	struct stat st;
 	pid_t broker, pid;
@@ -224,6 +220,12 @@ static void test_allowed_group_is_served(void)
 		g_test_skip("needs root to become another uid");
 		return;
 	}
+	dir = g_dir_make_tmp("hbmem-group-XXXXXX", NULL);
+	sub = g_build_filename(dir, "run", NULL);
+	sock = g_build_filename(sub, "hbmemd.sock", NULL);
+	lock = g_strconcat(sock, ".lock", NULL);
+	state = g_strconcat(sock, ".state", NULL);
+	sock_arg = g_strconcat("--socket=", sock, NULL);
 	g_assert_cmpint(chmod(dir, 0755), ==, 0);
 	broker = fork();
 	g_assert_cmpint(broker, >=, 0);

@@ -748,13 +748,15 @@ static int no_broker_fn(void *arg)
 
 static void test_autospawn_off_keeps_sharing_in_the_process(void)
 {
+	/* static: still reachable from the forked child (valgrind) */
+	static char *dir, *sock;
 	hb_mem_common_buf_t c, out;
-	char *dir = g_dir_make_tmp("hbmem-nobroker-XXXXXX", NULL);
-	char *sock = g_build_filename(dir, "none.sock", NULL);
 	struct chan ch;
 	int fds = test_count_fds();
 	pid_t pid;
 
+	dir = g_dir_make_tmp("hbmem-nobroker-XXXXXX", NULL);
+	sock = g_build_filename(dir, "none.sock", NULL);
 	g_setenv("HBMEM_BROKER_SOCKET", sock, TRUE);
 	g_setenv("HBMEM_AUTOSPAWN", "0", TRUE);
 	assert_ok(hb_mem_module_open());
