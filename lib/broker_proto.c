@@ -85,7 +85,7 @@ static int status_ok(int32_t st)
 
 static int check_register(const struct hbmem_req_register *r)
 {
-	if (r->id <= 0 || r->size == 0 || r->reserved < r->size ||
+	if (r->id <= 0 || r->size == 0 ||
 	    (r->flags & ~HBMEM_REG_RESTORE) || r->pad ||
 	    !str_ok(r->heap, sizeof(r->heap)))
 		return -EBADMSG;

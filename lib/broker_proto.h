@@ -139,7 +139,7 @@ struct hbmem_req_register {
 	int32_t id;
 	uint32_t flags;		/* HBMEM_REG_* */
 	uint64_t size;		/* bytes of the unit (<= the fd's size) */
-	uint64_t reserved;	/* bytes charged to the heap */
+	uint64_t reserved;	/* bytes charged to the heap (0: none) */
 	uint32_t holds;		/* 1 for a new unit; 1..2^20 for RESTORE */
 	uint32_t pad;
 	char heap[HBMEM_PROTO_NAME_MAX];	/* NUL-terminated */

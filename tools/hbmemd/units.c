@@ -222,7 +222,7 @@ int units_adopt(struct client *owner, int32_t id, int fd, uint64_t size,
 	struct stat st;
 	int ret;
 
-	if (id <= 0 || size == 0 || reserved < size || units_find(id))
+	if (id <= 0 || size == 0 || units_find(id))
 		return -EINVAL;
 	ret = fd_acceptable(fd, size, &st);
 	if (ret < 0)
