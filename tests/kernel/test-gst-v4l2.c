@@ -69,8 +69,19 @@
 #define TEST_SECONDS 60
 #define TOLERANCE 12
 
-/* vivid instance 0: capture and output node, found by QUERYCAP */
-static char cap_dev[32], out_dev[32];
+/*
+ * The guest's two vivid instances (run-in-guest.sh: allocators=0,1): the
+ * first imports dma-bufs through vmap (vmalloc), the second through
+ * attach/map (dma-contig). Capture and output node of each, found by
+ * QUERYCAP.
+ */
+typedef struct
+{
+  const char *allocator;
+  char cap[32], out[32];
+} Vivid;
+
+static Vivid vivids[2] = { {.allocator = "vmalloc"}, {.allocator = "dma-contig"} };
 
 /* ---- fds ----------------------------------------------------------- */
 
@@ -224,20 +235,21 @@ find_vivid (void)
     if (fd >= 0 && ioctl (fd, VIDIOC_QUERYCAP, &cap) == 0 &&
         !strcmp ((char *) cap.driver, "vivid") &&
         sscanf ((char *) cap.bus_info, "platform:vivid-%d", &inst) == 1 &&
-        inst == 0) {
+        inst >= 0 && inst < (int) G_N_ELEMENTS (vivids)) {
       guint32 caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ?
           cap.device_caps : cap.capabilities;
+      Vivid *v = &vivids[inst];
 
-      if ((caps & V4L2_CAP_VIDEO_CAPTURE) && !cap_dev[0])
-        g_strlcpy (cap_dev, path, sizeof (cap_dev));
-      if ((caps & V4L2_CAP_VIDEO_OUTPUT) && !out_dev[0])
-        g_strlcpy (out_dev, path, sizeof (out_dev));
+      if ((caps & V4L2_CAP_VIDEO_CAPTURE) && !v->cap[0])
+        g_strlcpy (v->cap, path, sizeof (v->cap));
+      if ((caps & V4L2_CAP_VIDEO_OUTPUT) && !v->out[0])
+        g_strlcpy (v->out, path, sizeof (v->out));
     }
     if (fd >= 0)
       close (fd);
     g_free (path);
   }
-  return cap_dev[0] && out_dev[0];
+  return vivids[0].cap[0] && vivids[0].out[0];
 }
 
 /* Select the input (or output) whose name starts with @prefix. */
@@ -271,6 +283,24 @@ vivid_route (const char *dev, gboolean output, const char *prefix)
   }
   close (fd);
   return ret;
+}
+
+/* On failure: what v4l2-ctl says about both nodes, if it is there. */
+static void
+dump_vivid (const Vivid * v)
+{
+  const char *nodes[2] = { v->cap, v->out };
+  guint i;
+
+  for (i = 0; i < 2; i++) {
+    gchar *cmd = g_strdup_printf ("v4l2-ctl -d %s --all", nodes[i]);
+    gchar *out = NULL;
+
+    if (g_spawn_command_line_sync (cmd, &out, NULL, NULL, NULL))
+      g_printerr ("---- %s\n%s", cmd, out);
+    g_free (out);
+    g_free (cmd);
+  }
 }
 
 /* HDMI timings 640x480p59.94 on @dev (they persist in vivid). */
@@ -362,13 +392,15 @@ typedef struct
   GHashTable *seen;             /* hb fd -> SeenBuf */
   GstBufferPool *pool;
   /* sink direction */
-  guint pushed, palette_hits[4], renewed;
+  guint pushed, palette_hits[4], renewed, looped;
+  guint8 last_yuv[3];
   GstAppSrc *appsrc;
   /* src direction */
   GHashTable *mmap_sums;        /* checksum strings of mmap frames */
   guint frames, bad_frames;
   gchar *bad_sum;
   GstBuffer *held[2];
+  const Vivid *v;
 } Run;
 
 static void
@@ -566,6 +598,8 @@ loop_sample (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     const guint8 b[3] = { pb[0], pb[1], pb[3] };
 
     g_mutex_lock (&r->lock);
+    r->looped++;
+    memcpy (r->last_yuv, a, 3);
     for (i = 0; i < 4; i++)
       if (near (a, palette[i]) && near (b, palette[i]))
         r->palette_hits[i]++;
@@ -582,8 +616,9 @@ loop_sample (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 }
 
 static void
-test_v4l2sink_dmabuf_import_loops_our_frames (void)
+test_v4l2sink_dmabuf_import_loops_our_frames (gconstpointer data)
 {
+  const Vivid *v = data;
   GstElement *out, *cap;
   GstBuffer *bufs[8];
   GThread *thread;
@@ -593,15 +628,18 @@ test_v4l2sink_dmabuf_import_loops_our_frames (void)
   gint ret;
   Run r;
 
-  ret = vivid_route (cap_dev, FALSE, "HDMI");
+  ret = vivid_route (v->cap, FALSE, "HDMI");
   if (!ret)
-    ret = vivid_route (out_dev, TRUE, "HDMI");
+    ret = vivid_route (v->out, TRUE, "HDMI");
   if (!ret)
-    ret = vivid_ctrl (cap_dev, "Loop Video", 1);
+    ret = vivid_ctrl (v->cap, "Loop Video", 1);
+  /* vivid draws its OSD text over the looped picture too */
   if (!ret)
-    ret = vivid_640x480 (out_dev);
+    ret = vivid_ctrl (v->cap, "OSD Text Mode", 2);
   if (!ret)
-    ret = vivid_640x480 (cap_dev);
+    ret = vivid_640x480 (v->out);
+  if (!ret)
+    ret = vivid_640x480 (v->cap);
   if (ret) {
     g_test_skip ("vivid has no HDMI loop here");
     return;
@@ -614,12 +652,12 @@ test_v4l2sink_dmabuf_import_loops_our_frames (void)
 
   desc = g_strdup_printf ("appsrc name=src format=time block=true ! "
       "v4l2sink name=out device=%s io-mode=dmabuf-import sync=false",
-      out_dev);
+      v->out);
   out = pipeline_new (desc);
   g_free (desc);
   loop_set_appsrc_caps (out);
   desc = g_strdup_printf ("v4l2src device=%s io-mode=mmap ! " LOOP_CAPS_SRC
-      " ! fakesink name=sink sync=false", cap_dev);
+      " ! fakesink name=sink sync=false", v->cap);
   cap = pipeline_new (desc);
   g_free (desc);
   r.appsrc = GST_APP_SRC (gst_bin_get_by_name (GST_BIN (out), "src"));
@@ -632,11 +670,12 @@ test_v4l2sink_dmabuf_import_loops_our_frames (void)
       GST_STATE_CHANGE_FAILURE);
 
   if (!run_wait (&r, g_get_monotonic_time () + TEST_SECONDS *
-          G_TIME_SPAN_SECOND, out, cap))
-    g_error ("after %d s and %u frames pushed the loop showed palette "
-        "colours %u/%u/%u/%u times, not 3 distinct ones", TEST_SECONDS,
-        r.pushed, r.palette_hits[0], r.palette_hits[1], r.palette_hits[2],
-        r.palette_hits[3]);
+          G_TIME_SPAN_SECOND, out, cap) && (dump_vivid (v), TRUE))
+    g_error ("after %d s and %u frames pushed, %u captured, the loop showed "
+        "palette colours %u/%u/%u/%u times, not 3 distinct ones (last "
+        "centre Y/U/V %u/%u/%u)", TEST_SECONDS, r.pushed, r.looped,
+        r.palette_hits[0], r.palette_hits[1], r.palette_hits[2],
+        r.palette_hits[3], r.last_yuv[0], r.last_yuv[1], r.last_yuv[2]);
 
   /* stop: unblock the feeder, then tear both pipelines down */
   gst_buffer_pool_set_flushing (r.pool, TRUE);
@@ -770,7 +809,7 @@ capture (Run * r, const char *io_mode, GstPadProbeCallback on_buffer,
   gchar *desc;
 
   desc = g_strdup_printf ("v4l2src device=%s io-mode=%s ! " CAPS_STR
-      " ! fakesink name=sink sync=false", cap_dev, io_mode);
+      " ! fakesink name=sink sync=false", r->v->cap, io_mode);
   p = pipeline_new (desc);
   g_free (desc);
   sink_probe (p, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, r);
@@ -789,19 +828,21 @@ capture (Run * r, const char *io_mode, GstPadProbeCallback on_buffer,
 }
 
 static void
-test_v4l2src_dmabuf_import_into_our_pool (void)
+test_v4l2src_dmabuf_import_into_our_pool (gconstpointer data)
 {
+  const Vivid *v = data;
   gchar *fds_before;
   guint i;
   Run r;
 
-  if (vivid_route (cap_dev, FALSE, "Webcam") ||
-      vivid_ctrl (cap_dev, "OSD Text Mode", 2)) {
+  if (vivid_route (v->cap, FALSE, "Webcam") ||
+      vivid_ctrl (v->cap, "OSD Text Mode", 2)) {
     g_test_skip ("vivid has no webcam input or OSD control here");
     return;
   }
   fds_before = fd_list ();
   run_init (&r);
+  r.v = v;
   capture (&r, "mmap", mmap_sample, FALSE);
   g_test_message ("%u mmap frames, %u distinct pictures", r.frames,
       g_hash_table_size (r.mmap_sums));
@@ -971,10 +1012,22 @@ main (int argc, char **argv)
   }
   clock = gst_system_clock_obtain ();
 
-  g_test_add_func ("/gst-v4l2/v4l2src/dmabuf-import-into-our-pool",
-      test_v4l2src_dmabuf_import_into_our_pool);
-  g_test_add_func ("/gst-v4l2/v4l2sink/dmabuf-import-loops-our-frames",
-      test_v4l2sink_dmabuf_import_loops_our_frames);
+  for (i = 0; i < G_N_ELEMENTS (vivids); i++) {
+    gchar *path;
+
+    if (!vivids[i].cap[0] || !vivids[i].out[0])
+      continue;
+    path = g_strdup_printf ("/gst-v4l2/%s/v4l2src/dmabuf-import-into-our-pool",
+        vivids[i].allocator);
+    g_test_add_data_func (path, &vivids[i],
+        test_v4l2src_dmabuf_import_into_our_pool);
+    g_free (path);
+    path = g_strdup_printf ("/gst-v4l2/%s/v4l2sink/dmabuf-import-loops-our-"
+        "frames", vivids[i].allocator);
+    g_test_add_data_func (path, &vivids[i],
+        test_v4l2sink_dmabuf_import_loops_our_frames);
+    g_free (path);
+  }
   g_test_add_func ("/gst-v4l2/pool/survives-importer-closing-fds",
       test_pool_survives_importer_closing_fds);
   ret = g_test_run ();
