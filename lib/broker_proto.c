@@ -45,6 +45,7 @@ static size_t body_size(unsigned int type)
 		return sizeof(struct hbmem_rep_import);
 	case HBMEM_MSG_COUNT | HBMEM_MSG_REPLY:
 	case HBMEM_MSG_WAIT | HBMEM_MSG_REPLY:
+	case HBMEM_MSG_HELLO | HBMEM_MSG_REPLY:
 	case HBMEM_MSG_ERROR:
 		return sizeof(struct hbmem_rep_count);
 	case HBMEM_MSG_PIDS | HBMEM_MSG_REPLY:
@@ -148,7 +149,8 @@ static int check_body(const struct hbmem_msg *m)
 	case HBMEM_MSG_HELLO:
 		return m->u.hello.slots == HBMEM_PUB_SLOTS &&
 			       m->u.hello.slot_size ==
-				       sizeof(struct hbmem_pub_slot)
+				       sizeof(struct hbmem_pub_slot) &&
+			       m->u.hello.fd >= 0 && !m->u.hello.pad
 			       ? 0
 			       : -EBADMSG;
 	case HBMEM_MSG_RELEASE:
@@ -184,6 +186,7 @@ static int check_body(const struct hbmem_msg *m)
 			       : -EBADMSG;
 	case HBMEM_MSG_COUNT | HBMEM_MSG_REPLY:
 	case HBMEM_MSG_WAIT | HBMEM_MSG_REPLY:
+	case HBMEM_MSG_HELLO | HBMEM_MSG_REPLY:
 	case HBMEM_MSG_ERROR:
 		return status_ok(m->u.count_rep.status) &&
 			       m->u.count_rep.count >= 0

@@ -31,7 +31,7 @@
  *   WAIT      reply once the count is at most target, or on timeout
  *   PIDS      holder pids, or consumer pids with their consume counts
  *   STATUS    a page of every live unit and per-heap usage, for tools
- *   HELLO     one-way, 1 fd: the client's publication table (below)
+ *   HELLO     1 fd: the client's publication table (below)
  *
  * Lazy publication. A unit that never leaves its process should cost no
  * message at all, so a client may skip REGISTER for a new unit and write
@@ -163,9 +163,17 @@ struct hbmem_req_count {	/* COUNT, WAIT, PIDS (kind: whose pids) */
 	int64_t timeout_ms;	/* WAIT: < 0 forever, 0 just check */
 };
 
+/*
+ * HELLO is a round trip: the broker checks it can reach the client's fds
+ * through /proc (by opening @fd, the table's own number in the client)
+ * and answers 0, or an error after which the client registers every unit
+ * at once.
+ */
 struct hbmem_req_hello {	/* + 1 fd: the table's memfd */
 	uint32_t slots;		/* HBMEM_PUB_SLOTS */
 	uint32_t slot_size;	/* sizeof(struct hbmem_pub_slot) */
+	int32_t fd;		/* the table's fd number in the client */
+	uint32_t pad;
 };
 
 struct hbmem_req_status {

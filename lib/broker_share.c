@@ -189,9 +189,9 @@ static void pub_close(void)
  */
 static void pub_open(void)
 {
-	struct hbmem_msg m;
+	struct hbmem_msg m, rep;
+	int ret, rfd = -1;
 	void *map;
-	int ret;
 
 	pub_close();
 	if (prctl(PR_GET_DUMPABLE) != 1 ||
@@ -208,9 +208,19 @@ static void pub_open(void)
 	hbmem_proto_init(&m, HBMEM_MSG_HELLO, next_seq());
 	m.u.hello.slots = HBMEM_PUB_SLOTS;
 	m.u.hello.slot_size = sizeof(struct hbmem_pub_slot);
+	m.u.hello.fd = pub_fd;
 	ret = _hbmem_broker_send(conn_fd, &m, pub_fd);
+	if (ret == 0)
+		ret = _hbmem_broker_recv(conn_fd, m.hdr.seq, &rep, &rfd,
+					 CALL_TIMEOUT_MS);
+	if (rfd >= 0)
+		close(rfd);
+	if (ret == 0 && rep.u.count_rep.status < 0)
+		hbmem_debug("hbmemd cannot publish lazily here: %s",
+			    strerror(-rep.u.count_rep.status));
 	pub = map;
-	if (ret < 0)
+	/* refused (the broker cannot reach our fds): register at once */
+	if (ret < 0 || rep.u.count_rep.status < 0)
 		pub_close();
 }
 

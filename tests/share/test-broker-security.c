@@ -492,20 +492,33 @@ static void test_hostile_publication_table_is_not_trusted(BrokerFixture *f,
 	hbmem_proto_init(&m, HBMEM_MSG_HELLO, 2);
 	m.u.hello.slots = HBMEM_PUB_SLOTS;
 	m.u.hello.slot_size = sizeof(struct hbmem_pub_slot);
+	m.u.hello.fd = tabfd;
 	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &tabfd, 1);
-	expect_error(sock, 2, -EINVAL);
+	raw_reply(sock, 2, &rep);
+	g_assert_cmpint(rep.u.count_rep.status, ==, -EINVAL);
 	close(tabfd);
 	tabfd = sealed_memfd(len, false);
 	m.hdr.seq = 3;
+	m.u.hello.fd = tabfd;
 	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &tabfd, 1);
-	expect_error(sock, 3, -EINVAL);
+	raw_reply(sock, 3, &rep);
+	g_assert_cmpint(rep.u.count_rep.status, ==, -EINVAL);
 	close(tabfd);
-	/* a good one */
+	/* a good one, but named by the wrong fd number: the probe fails */
 	tabfd = sealed_memfd(len, true);
 	tab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, tabfd, 0);
 	g_assert_true(tab != MAP_FAILED);
 	m.hdr.seq = 4;
+	m.u.hello.fd = sock;
 	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &tabfd, 1);
+	raw_reply(sock, 4, &rep);
+	g_assert_cmpint(rep.u.count_rep.status, <, 0);
+	m.hdr.seq = 40;
+	m.u.hello.fd = tabfd;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &tabfd, 1);
+	raw_reply(sock, 40, &rep);
+	g_assert_cmpint(rep.hdr.type, ==, HBMEM_MSG_HELLO | HBMEM_MSG_REPLY);
+	g_assert_cmpint(rep.u.count_rep.status, ==, 0);
 
 	/* an unsealed memfd in a slot is not published */
 	bad = sealed_memfd(4096, false);

@@ -109,8 +109,12 @@ void units_init(int32_t next_block);
 void units_fini(void);
 
 /* ---- publish.c (lazy publication, broker_proto.h) ---- */
-/* HELLO: map @c's table from @fd (the caller keeps @fd). */
-int publish_hello(struct client *c, int fd);
+/*
+ * HELLO: map @c's table from @fd (the caller keeps @fd), once the broker
+ * has shown it can open the client's fds: /proc/<pid>/fd/@client_fd must
+ * be the same table.
+ */
+int publish_hello(struct client *c, int fd, int32_t client_fd);
 void publish_forget(struct client *c);
 /* The unit @id published from its owner's table, or NULL. */
 struct unit *publish_fetch(int32_t id);

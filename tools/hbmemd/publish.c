@@ -27,12 +27,15 @@
 
 #define SLOT_MASK (HBMEM_PUB_SLOTS - 1)
 
-int publish_hello(struct client *c, int fd)
+static int fetch_fd(pid_t pid, const struct hbmem_pub_slot *s, int *out);
+
+int publish_hello(struct client *c, int fd, int32_t client_fd)
 {
 	const int need = F_SEAL_SHRINK | F_SEAL_GROW;
+	struct hbmem_pub_slot probe = { .fd = client_fd };
 	struct stat st;
 	void *map;
-	int seals;
+	int seals, pfd, ret;
 
 	if (c->pub)
 		return -EEXIST;
@@ -41,6 +44,12 @@ int publish_hello(struct client *c, int fd)
 	    !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size != HBMEM_PUB_TABLE_SIZE)
 		return -EINVAL;
+	/* publication needs /proc/<pid>/fd: try it on the table itself */
+	probe.ino = (uint64_t)st.st_ino;
+	ret = fetch_fd(c->pid, &probe, &pfd);
+	if (ret < 0)
+		return ret;
+	close(pfd);
 	map = mmap(NULL, HBMEM_PUB_TABLE_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)

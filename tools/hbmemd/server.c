@@ -234,10 +234,17 @@ static void handle(struct client *c, const struct hbmem_msg *m, int fd)
 		unit_or_publish(m->u.consume.id);
 		ret = units_consume(c, m->u.consume.id, m->u.consume.delta);
 		break;
-	case HBMEM_MSG_HELLO:
-		ret = publish_hello(c, fd);
+	case HBMEM_MSG_HELLO: {
+		/* answered at once: the table comes before any other use */
+		struct hbmem_msg r;
+
+		hbmem_proto_init(&r, HBMEM_MSG_HELLO | HBMEM_MSG_REPLY,
+				 m->hdr.seq);
+		r.u.count_rep.status = publish_hello(c, fd, m->u.hello.fd);
 		close(fd);
-		break;
+		send_msg(c, &r, -1);
+		return;
+	}
 	case HBMEM_MSG_LEASE:
 	case HBMEM_MSG_IMPORT:
 	case HBMEM_MSG_COUNT:
