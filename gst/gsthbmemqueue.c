@@ -192,6 +192,34 @@ hbq_open_locked (GstHbmemQueue * self)
   return TRUE;
 }
 
+static gint
+hbq_item_cmp_seq (gconstpointer a, gconstpointer b)
+{
+  guint64 x = ((const HbqItem *) a)->seq, y = ((const HbqItem *) b)->seq;
+
+  return (x > y) - (x < y);
+}
+
+/*
+ * Free a queued item that will not be pushed. Its sticky events other
+ * than segment and EOS (stream-start, caps, tags...) are stored on the src
+ * pad first, as the queue element does, so they still reach downstream
+ * before the next data after a flush.
+ */
+static void
+hbq_item_drop_keep_sticky (GstHbmemQueue * self, HbqItem * item)
+{
+  GstEvent *ev;
+
+  while ((ev = g_queue_pop_head (&item->events))) {
+    if (GST_EVENT_IS_STICKY (ev) && GST_EVENT_TYPE (ev) != GST_EVENT_SEGMENT &&
+        GST_EVENT_TYPE (ev) != GST_EVENT_EOS)
+      gst_pad_store_sticky_event (self->srcpad, ev);
+    gst_event_unref (ev);
+  }
+  hbq_item_free (item);
+}
+
 /*
  * Stop: wake both sides (destroying the queue) and free what was queued;
  * upstream gets @result until the queue is made again. GST_FLOW_FLUSHING
@@ -201,7 +229,7 @@ hbq_open_locked (GstHbmemQueue * self)
 static void
 hbq_stop_locked (GstHbmemQueue * self, GstFlowReturn result)
 {
-  GHashTableIter iter;
+  GList *dropped, *l;
   gpointer key;
 
   self->flushing = TRUE;
@@ -210,14 +238,17 @@ hbq_stop_locked (GstHbmemQueue * self, GstFlowReturn result)
     hb_mem_destroy_buf_queue (&self->queue);
     self->queue_live = FALSE;
   }
-  g_hash_table_iter_init (&iter, self->queued);
-  while (g_hash_table_iter_next (&iter, &key, NULL)) {
-    hbq_item_free (key);
-    g_atomic_int_add (&self->level, -1);
-    g_hash_table_iter_remove (&iter);
-  }
+  /* what was queued goes, oldest first, keeping its sticky state */
   while ((key = g_queue_pop_head (&self->carry)))
-    hbq_item_free (key);
+    hbq_item_drop_keep_sticky (self, key);
+  dropped = g_hash_table_get_keys (self->queued);
+  g_hash_table_remove_all (self->queued);
+  dropped = g_list_sort (dropped, hbq_item_cmp_seq);
+  for (l = dropped; l; l = l->next) {
+    hbq_item_drop_keep_sticky (self, l->data);
+    g_atomic_int_add (&self->level, -1);
+  }
+  g_list_free (dropped);
   self->pending = 0;
   g_cond_broadcast (&self->drained);
   g_cond_broadcast (&self->carried);

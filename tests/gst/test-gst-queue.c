@@ -260,13 +260,15 @@ test_bad_property_values_are_refused (void)
 static void
 test_buffers_and_events_keep_their_order (void)
 {
-  GstHarness *h = make_harness ("hbmemqueue name=q slots=3");
+  GstHarness *h = gst_harness_new_parse ("hbmemqueue name=q slots=3");
   GstStructure *s = gst_structure_new_empty ("mark");
   gchar *log;
   Gate gate;
   guint i;
 
+  /* watch from the start: stream-start, caps and segment come first */
   gate_init (&gate, h, TRUE);
+  gst_harness_set_src_caps_str (h, CAPS);
   for (i = 0; i < 20; i++) {
     g_assert_cmpint (gst_harness_push (h, make_buffer (i)), ==, GST_FLOW_OK);
     gst_buffer_unref (gst_harness_pull (h));
@@ -730,6 +732,130 @@ test_state_cycles_while_empty_and_restarts (void)
   gst_harness_teardown (h);
 }
 
+/*
+ * Stress: a streaming thread pushes buffers and events as a real upstream
+ * does (on FLUSHING: flush-stop, a new segment, go on), a drain thread
+ * takes what comes out, and this thread sends flush-starts meanwhile.
+ * Nothing may crash, hang or leak, and the level is 0 at the end.
+ */
+typedef struct
+{
+  GstHarness *h;
+  guint n;
+  gint done;
+  guint pushed_ok;
+  GMutex stream_lock;           /* the source's: pushes, and the seek */
+  GCond seeked;
+  guint seek_gen;               /* seeks done; under stream_lock */
+} Streamer;
+
+static gpointer
+streamer_run (gpointer data)
+{
+  Streamer *st = data;
+  guint i;
+
+  for (i = 0; i < st->n; i++) {
+    GstFlowReturn ret;
+
+    guint gen;
+
+    g_mutex_lock (&st->stream_lock);
+    gen = st->seek_gen;
+    ret = gst_harness_push (st->h, make_buffer (i));
+    if (i % 64 == 0)
+      gst_harness_push_event (st->h,
+          gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
+              gst_structure_new_empty ("mark")));
+    if (ret == GST_FLOW_OK) {
+      st->pushed_ok++;
+    } else {
+      /* a seek is under way: pause until it is done, as a source does */
+      g_assert_cmpint (ret, ==, GST_FLOW_FLUSHING);
+      while (st->seek_gen == gen)
+        g_cond_wait (&st->seeked, &st->stream_lock);
+    }
+    g_mutex_unlock (&st->stream_lock);
+  }
+  g_atomic_int_set (&st->done, 1);
+  return NULL;
+}
+
+/* A flushing seek as a source does it: flush-start from here, then, with
+ * the streaming thread stopped, flush-stop and a new segment. */
+static void
+seek (Streamer * st)
+{
+  gst_harness_push_event (st->h, gst_event_new_flush_start ());
+  g_mutex_lock (&st->stream_lock);
+  g_assert_true (gst_harness_push_event (st->h,
+          gst_event_new_flush_stop (TRUE)));
+  push_segment (st->h);
+  st->seek_gen++;
+  g_cond_broadcast (&st->seeked);
+  g_mutex_unlock (&st->stream_lock);
+}
+
+static gpointer
+drainer_run (gpointer data)
+{
+  Streamer *st = data;
+  GstBuffer *b;
+
+  while (!g_atomic_int_get (&st->done) || gst_harness_buffers_in_queue (st->h))
+    if ((b = gst_harness_try_pull (st->h)))
+      gst_buffer_unref (b);
+    else
+      g_usleep (100);
+  return NULL;
+}
+
+static void
+stress_flushes (const gchar * launch)
+{
+  GstHarness *h = make_harness (launch);
+  Streamer st = { .h = h, .n = 20000 };
+  GThread *ts, *td;
+  GstBuffer *b;
+  gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  guint seeks = 0;
+
+  g_mutex_init (&st.stream_lock);
+  g_cond_init (&st.seeked);
+  ts = g_thread_new ("streamer", streamer_run, &st);
+  td = g_thread_new ("drainer", drainer_run, &st);
+  while (!g_atomic_int_get (&st.done)) {
+    g_assert_cmpint (g_get_monotonic_time (), <, end);
+    g_usleep (2000);
+    seek (&st);
+    seeks++;
+  }
+  g_thread_join (ts);
+  g_thread_join (td);
+  while ((b = gst_harness_try_pull (h)))
+    gst_buffer_unref (b);
+  g_assert_true (gst_test_wait_uint_prop (queue_of (h), "current-level", 0,
+          GST_TEST_REACT_US));
+  g_test_message ("%u seeks, %u of %u buffers accepted", seeks,
+      st.pushed_ok, st.n);
+  g_assert_cmpuint (seeks, >, 0);
+  gst_harness_teardown (h);
+  g_mutex_clear (&st.stream_lock);
+  g_cond_clear (&st.seeked);
+}
+
+static void
+test_stress_flushes_while_streaming (void)
+{
+  stress_flushes ("hbmemqueue name=q slots=3");
+}
+
+static void
+test_stress_flushes_while_overwriting (void)
+{
+  stress_flushes ("hbmemqueue name=q slots=2 leaky=overwrite");
+}
+
 static void
 test_pipeline_with_pool_buffers_runs_to_eos (void)
 {
@@ -804,6 +930,10 @@ main (int argc, char **argv)
       test_to_null_while_an_event_waits_does_not_deadlock);
   g_test_add_func ("/gst/queue/state-cycles-while-empty-and-restarts",
       test_state_cycles_while_empty_and_restarts);
+  g_test_add_func ("/gst/queue/stress-flushes-while-streaming",
+      test_stress_flushes_while_streaming);
+  g_test_add_func ("/gst/queue/stress-flushes-while-overwriting",
+      test_stress_flushes_while_overwriting);
   g_test_add_func ("/gst/queue/pipeline-with-pool-buffers-runs-to-eos",
       test_pipeline_with_pool_buffers_runs_to_eos);
 
