@@ -55,12 +55,26 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan-gst-v4l2.supp}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0}
 export HBMEM_GUEST_ENV="${HBMEM_GUEST_ENV:-} GST_REGISTRY_1_0 GST_PLUGIN_SYSTEM_PATH_1_0 GST_PLUGIN_PATH_1_0 GST_REGISTRY_FORK G_DEBUG GST_DEBUG GST_V4L2_FORCE_DRAIN GST_TRACERS GST_LEAKS_TRACER_STACK_TRACE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS"
 
+# A full run (no test-program arguments) also runs the hbmemsink capture
+# recipe with gst-launch-1.0 when the plugin was built next to the program.
+plugin=$(dirname "$prog")/../../gst/libgsthbmem.so
+if [ $# -eq 0 ] && [ -e "$plugin" ] && command -v gst-launch-1.0 >/dev/null; then
+	HBMEM_GST_PLUGIN=$(cd "$(dirname "$plugin")" && pwd)/libgsthbmem.so
+	export HBMEM_GST_PLUGIN
+fi
+
 script='
 mkdir -p "$GST_PLUGIN_SYSTEM_PATH_1_0"
 for p in coreelements coretracers video4linux2 app; do
 	ln -sf "$HBMEM_GST_PLUGINDIR/libgst$p.so" "$GST_PLUGIN_SYSTEM_PATH_1_0/"
 done
-"$@"'
+"$@" || exit $?
+[ -z "${HBMEM_GST_PLUGIN:-}" ] && exit 0
+cap=$(for d in /sys/class/video4linux/video*; do
+	grep -qx "vivid-000-vid-cap" "$d/name" 2>/dev/null && echo /dev/${d##*/}
+done | head -1)
+[ -n "$cap" ] || { echo "# no vivid capture node for the hbmemsink recipe"; exit 0; }
+'"'$here/gst-v4l2-hbmemsink.sh'"' "$cap"'
 
 # The console log goes next to the program (the shared default is
 # overwritten by any other guest run).
