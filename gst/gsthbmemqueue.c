@@ -84,6 +84,7 @@ typedef struct
   guint64 seq;                  /* order of queueing, from 1 */
   GstBuffer *buffer;            /* NULL: events only */
   GstMiniObjectDisposeFunction orig_dispose;    /* of a pushed pool buffer */
+  gpointer prev;                /* the item of an hbmemqueue before us */
   GQueue events;
 } HbqItem;
 
@@ -409,12 +410,16 @@ hbq_item_release (gpointer data)
 {
   HbqItem *item = data;
   GstHbmemQueue *self = item->self;
+  HbqItem *prev = item->prev;
 
   /* a stale slot of a destroyed queue just fails: nothing to undo */
   hb_mem_release_buf (&item->q, item->slot);
   g_atomic_int_add (&self->level, -1);
   hbq_item_free (item);
   gst_object_unref (self);
+  /* an hbmemqueue upstream of us pushed this buffer too */
+  if (prev)
+    hbq_item_release (prev);
 }
 
 /*
@@ -432,6 +437,10 @@ hbq_pool_buffer_dispose (GstMiniObject * obj)
     return TRUE;
   dispose = item->orig_dispose;
   obj->dispose = dispose;
+  /* an hbmemqueue upstream hooked it first: its hook runs next */
+  if (item->prev)
+    gst_mini_object_set_qdata (obj, hbq_item_quark, item->prev, NULL);
+  item->prev = NULL;
   hbq_item_release (item);
   return dispose ? dispose (obj) : TRUE;
 }
@@ -456,6 +465,8 @@ hbq_wrap (GstHbmemQueue * self, HbqItem * item)
     out = item->buffer;
     item->buffer = NULL;
     obj = GST_MINI_OBJECT_CAST (out);
+    /* came through another hbmemqueue: keep its item, released after ours */
+    item->prev = gst_mini_object_steal_qdata (obj, hbq_item_quark);
     if (out->pool) {
       gst_mini_object_set_qdata (obj, hbq_item_quark, item, NULL);
       item->orig_dispose = obj->dispose;

@@ -408,6 +408,59 @@ test_pool_buffer_returns_to_its_pool_untouched (void)
   gst_harness_teardown (h);
 }
 
+static guint
+level_of (GstHarness * h, const gchar * name)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (h->element), name);
+  guint v;
+
+  g_assert_nonnull (e);
+  g_object_get (e, "current-level", &v, NULL);
+  gst_object_unref (e);
+  return v;
+}
+
+static void
+test_two_queues_in_series_each_hold_their_slot (void)
+{
+  GstHarness *h = make_harness ("hbmemqueue name=q slots=2 ! "
+      "hbmemqueue name=q2 slots=2");
+  GstBufferPool *pool = gst_buffer_pool_new ();
+  GstStructure *config = gst_buffer_pool_get_config (pool);
+  GstBuffer *buf = NULL, *out, *again = NULL;
+  guint i;
+
+  gst_buffer_pool_config_set_params (config, NULL, 256, 1, 1);
+  g_assert_true (gst_buffer_pool_set_config (pool, config));
+  g_assert_true (gst_buffer_pool_set_active (pool, TRUE));
+  for (i = 0; i < 4; i++) {
+    /* even: a pool buffer; odd: a plain one */
+    if (i % 2 == 0)
+      g_assert_cmpint (gst_buffer_pool_acquire_buffer (pool, &buf, NULL), ==,
+          GST_FLOW_OK);
+    else
+      buf = make_buffer (i);
+    g_assert_cmpint (gst_harness_push (h, buf), ==, GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    g_assert_true (out == buf);
+    /* held downstream: a slot in each queue */
+    g_assert_cmpuint (level_of (h, "q"), ==, 1);
+    g_assert_cmpuint (level_of (h, "q2"), ==, 1);
+    gst_buffer_unref (out);
+    g_assert_cmpuint (level_of (h, "q"), ==, 0);
+    g_assert_cmpuint (level_of (h, "q2"), ==, 0);
+    if (i % 2 == 0) {
+      g_assert_cmpint (gst_buffer_pool_acquire_buffer (pool, &again, NULL),
+          ==, GST_FLOW_OK);
+      g_assert_true (again == buf);
+      gst_buffer_unref (again);
+    }
+  }
+  g_assert_true (gst_buffer_pool_set_active (pool, FALSE));
+  gst_object_unref (pool);
+  gst_harness_teardown (h);
+}
+
 /* ---- overwrite, timeout ---------------------------------------------- */
 
 static void
@@ -908,6 +961,8 @@ main (int argc, char **argv)
       test_shared_buffer_goes_back_when_its_push_is_dropped);
   g_test_add_func ("/gst/queue/pool-buffer-returns-to-its-pool-untouched",
       test_pool_buffer_returns_to_its_pool_untouched);
+  g_test_add_func ("/gst/queue/two-queues-in-series-each-hold-their-slot",
+      test_two_queues_in_series_each_hold_their_slot);
   g_test_add_func ("/gst/queue/overwrite-drops-the-oldest-queued-and-counts-it",
       test_overwrite_drops_the_oldest_queued_and_counts_it);
   g_test_add_func ("/gst/queue/overwrite-never-drops-events",
