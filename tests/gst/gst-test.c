@@ -2,6 +2,7 @@
 #include "gst-test.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 
 void
 gst_test_init (int *argc, char ***argv)
@@ -62,6 +63,25 @@ gst_test_backend_is_dmabuf (void)
 
   g_assert_cmpint (hb_mem_get_backend (name, sizeof (name), &caps), ==, 0);
   return (caps & HB_MEM_BACKEND_CAP_DMABUF) != 0;
+}
+
+/*
+ * V4L2 interop (docs/gstreamer.md, "V4L2"): dmabuf memory shows GStreamer
+ * a dup of hb_mem's fd, fd (memfd) memory hb_mem's fd itself.
+ */
+void
+gst_test_assert_gst_fd (int gst_fd, int hb_fd)
+{
+  struct stat a, b;
+
+  if (!gst_test_backend_is_dmabuf ()) {
+    g_assert_cmpint (gst_fd, ==, hb_fd);
+    return;
+  }
+  g_assert_cmpint (gst_fd, !=, hb_fd);
+  g_assert_cmpint (fstat (gst_fd, &a), ==, 0);
+  g_assert_cmpint (fstat (hb_fd, &b), ==, 0);
+  g_assert_true (a.st_dev == b.st_dev && a.st_ino == b.st_ino);
 }
 
 gboolean

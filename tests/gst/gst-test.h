@@ -31,6 +31,13 @@ guint64 gst_test_heaps_used (guint * buffers);
 /* TRUE when the hb_mem backend hands out real dma-bufs. */
 gboolean gst_test_backend_is_dmabuf (void);
 
+/*
+ * Assert that @gst_fd (gst_fd_memory_get_fd() of an hbmem memory) is what
+ * the allocator shows GStreamer for hb_mem fd @hb_fd: @hb_fd itself on
+ * memfd, a dup naming the same dma-buf on a dma-buf backend.
+ */
+void gst_test_assert_gst_fd (int gst_fd, int hb_fd);
+
 /* Wait (bounded) until *@flag is non-zero; FALSE on timeout. */
 gboolean gst_test_wait_flag (gint * flag, gint64 timeout_us);
 

@@ -202,10 +202,10 @@ test_memfd_is_fd_memory_not_dmabuf (Fixture * f, gconstpointer data)
   g_assert_true (gst_is_hbmem_memory (mem));
   g_assert_true (gst_is_fd_memory (mem));
   g_assert_cmpint (gst_is_dmabuf_memory (mem), ==, dmabuf);
-  g_assert_cmpint (gst_fd_memory_get_fd (mem), ==, c.fd);
+  gst_test_assert_gst_fd (gst_fd_memory_get_fd (mem), c.fd);
   g_assert_cmpint (gst_hbmem_memory_get_hb_fd (mem), ==, c.fd);
   if (dmabuf)
-    g_assert_cmpint (gst_dmabuf_memory_get_fd (mem), ==, c.fd);
+    gst_test_assert_gst_fd (gst_dmabuf_memory_get_fd (mem), c.fd);
   else
     g_test_message ("backend is not dma-buf: memory is fd memory only");
   gst_memory_unref (mem);
@@ -300,7 +300,7 @@ test_share_is_readonly_and_keeps_buffer_alive (Fixture * f,
   g_assert_true (sub->parent == mem);
   g_assert_cmpuint (sub->offset, ==, 10);
   g_assert_cmpuint (sub->size, ==, 50);
-  g_assert_cmpint (gst_fd_memory_get_fd (sub), ==, c.fd);
+  gst_test_assert_gst_fd (gst_fd_memory_get_fd (sub), c.fd);
   g_assert_false (gst_memory_map (sub, &map, GST_MAP_WRITE));
 
   watch_fds (&c.fd, 1);
@@ -352,7 +352,7 @@ test_contiguous_graph_is_one_memory (Fixture * f, gconstpointer data)
   g_assert_cmpuint (mems[0]->offset, ==, 0);
   g_assert_cmpuint (mems[0]->size, ==, g.size[0] + g.size[1]);
   g_assert_cmpint (gst_hbmem_memory_get_plane (mems[0]), ==, -1);
-  g_assert_cmpint (gst_fd_memory_get_fd (mems[0]), ==, g.fd[0]);
+  gst_test_assert_gst_fd (gst_fd_memory_get_fd (mems[0]), g.fd[0]);
   g_assert_true (gst_hbmem_memory_get_graph_buf (mems[0], &g2));
   g_assert_cmpmem (&g, sizeof (g), &g2, sizeof (g2));
   /* a contiguous graphic buffer is also a common buffer */
@@ -383,7 +383,7 @@ test_per_plane_graph_is_memory_per_plane (Fixture * f, gconstpointer data)
   g_assert_cmpint (g.is_contig, ==, 0);
   for (i = 0; i < n; i++) {
     g_assert_cmpint (gst_hbmem_memory_get_plane (mems[i]), ==, i);
-    g_assert_cmpint (gst_fd_memory_get_fd (mems[i]), ==, g.fd[i]);
+    gst_test_assert_gst_fd (gst_fd_memory_get_fd (mems[i]), g.fd[i]);
     g_assert_cmpuint (mems[i]->size, ==, g.size[i]);
     g_assert_true (gst_memory_map (mems[i], &map, GST_MAP_READ));
     g_assert_true (map.data == g.virt_addr[i]);

@@ -215,7 +215,7 @@ check_layout (Fixture * f, const Layout * l, gboolean contiguous)
       g_assert_cmpuint (vmeta->offset[i], ==, start);
     start += g->size[i];
     total += g->size[i];
-    g_assert_cmpint (gst_fd_memory_get_fd (mem), ==, g->fd[i]);
+    gst_test_assert_gst_fd (gst_fd_memory_get_fd (mem), g->fd[i]);
   }
   g_assert_cmpuint (gst_buffer_get_size (buf), ==, total);
 
@@ -421,8 +421,8 @@ test_recycling_returns_the_same_hb_buffer (Fixture * f, gconstpointer d)
       g_assert_false (GST_BUFFER_PTS_IS_VALID (bufs[i]));
       g_assert_false (GST_BUFFER_FLAG_IS_SET (bufs[i],
               GST_BUFFER_FLAG_DISCONT));
-      g_assert_cmpint (gst_fd_memory_get_fd (gst_buffer_peek_memory (bufs[i],
-                  0)), ==, gst_buffer_get_hbmem_meta (bufs[i])->graph_buf.fd[0]);
+      gst_test_assert_gst_fd (gst_fd_memory_get_fd (gst_buffer_peek_memory
+              (bufs[i], 0)), gst_buffer_get_hbmem_meta (bufs[i])->graph_buf.fd[0]);
     }
     if (round == 0) {
       for (i = 0; i < 2; i++) {
