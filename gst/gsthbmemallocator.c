@@ -514,16 +514,26 @@ hbmem_alloc (GstAllocator * allocator, gsize size, GstAllocationParams * params)
 {
   gsize prefix = params ? params->prefix : 0;
   gsize padding = params ? params->padding : 0;
-  gsize total;
+  gsize align = params ? params->align : 0;
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  gsize total, shift = 0;
+  hb_mem_common_buf_t c;
   GstMemory *mem;
 
+  /* mappings are page aligned; a coarser alignment needs room to shift */
+  if (align < page)
+    align = 0;
   if (!g_size_checked_add (&total, size, prefix) ||
-      !g_size_checked_add (&total, total, padding) || total == 0)
+      !g_size_checked_add (&total, total, padding) ||
+      !g_size_checked_add (&total, total, align) || total == 0)
     return NULL;
-  /* hb_mem mappings are page aligned: any params->align is met */
-  mem = gst_hbmem_allocator_alloc_com_buf (allocator, total, NULL);
-  if (mem && (prefix || padding))
-    gst_memory_resize (mem, prefix, size);
+  mem = gst_hbmem_allocator_alloc_com_buf (allocator, total, &c);
+  if (!mem)
+    return NULL;
+  if (align)
+    shift = (align + 1 - ((guintptr) c.virt_addr & align)) & align;
+  if (shift || prefix || padding || align)
+    gst_memory_resize (mem, shift + prefix, size);
   return mem;
 }
 

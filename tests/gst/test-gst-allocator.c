@@ -237,6 +237,17 @@ test_allocator_alloc_honours_prefix_and_padding (Fixture * f,
   g_assert_cmpuint (((guintptr) map.data - 16) & 63, ==, 0);
   gst_memory_unmap (mem, &map);
   gst_memory_unref (mem);
+
+  /* coarser than a page: the block start is shifted to meet it */
+  params.align = (1 << 16) - 1;
+  mem = gst_allocator_alloc (f->alloc, 100, &params);
+  g_assert_nonnull (mem);
+  g_assert_cmpuint (mem->size, ==, 100);
+  g_assert_true (gst_memory_map (mem, &map, GST_MAP_READWRITE));
+  g_assert_cmpuint (((guintptr) map.data - 16) & params.align, ==, 0);
+  memset (map.data, 0x3c, map.size);
+  gst_memory_unmap (mem, &map);
+  gst_memory_unref (mem);
 }
 
 static void
