@@ -312,6 +312,47 @@ test_alignment_padding_and_stride_masks (Fixture * f, gconstpointer d)
 }
 
 static void
+test_alignment_per_plane_i420 (Fixture * f, gconstpointer d)
+{
+  GstVideoAlignment align;
+  GstVideoMeta *vmeta;
+  const hb_mem_graphic_buf_t *g;
+  GstBuffer *buf;
+  gsize s0, s1;
+
+  gst_video_alignment_reset (&align);
+  align.padding_top = 2;
+  align.padding_left = 2;
+  align.stride_align[0] = 15;
+  align.stride_align[1] = 15;
+  align.stride_align[2] = 15;
+  g_assert_true (configure (f->pool,
+          "video/x-raw,format=I420,width=641,height=481", 0, 1, 1, FALSE,
+          &align));
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  buf = acquire (f->pool);
+  vmeta = gst_buffer_get_video_meta (buf);
+  g = &gst_buffer_get_hbmem_meta (buf)->graph_buf;
+  g_assert_cmpuint (gst_buffer_n_memory (buf), ==, 3);
+
+  /* 643 wide padded; luma and chroma strides multiples of 16: 672 / 336 */
+  g_assert_cmpint (g->stride, ==, 672);
+  g_assert_cmpint (g->vstride, ==, 483);
+  g_assert_cmpint (vmeta->stride[0], ==, 672);
+  g_assert_cmpint (vmeta->stride[1], ==, 336);
+  g_assert_cmpint (vmeta->stride[2], ==, 336);
+  s0 = 672 * 483;
+  s1 = 336 * 242;
+  g_assert_cmpuint (g->size[0], ==, s0);
+  g_assert_cmpuint (g->size[1], ==, s1);
+  /* one memory per plane: offsets run across the memories */
+  g_assert_cmpuint (vmeta->offset[0], ==, 2 * 672 + 2);
+  g_assert_cmpuint (vmeta->offset[1], ==, s0 + 336 + 1);
+  g_assert_cmpuint (vmeta->offset[2], ==, s0 + s1 + 336 + 1);
+  gst_buffer_unref (buf);
+}
+
+static void
 test_bigger_size_grows_vstride (Fixture * f, gconstpointer d)
 {
   guint want = 640 * 500 * 3 / 2;
@@ -612,6 +653,8 @@ main (int argc, char **argv)
   }
   add_test ("/gst/pool/alignment-padding-and-stride-masks",
       test_alignment_padding_and_stride_masks);
+  add_test ("/gst/pool/alignment-per-plane-i420",
+      test_alignment_per_plane_i420);
   add_test ("/gst/pool/bigger-size-grows-vstride",
       test_bigger_size_grows_vstride);
   add_test ("/gst/pool/other-caps-get-common-buffers",
