@@ -206,6 +206,8 @@ gate_clear (Gate * g)
 
 /* ---- the plugin ------------------------------------------------------ */
 
+static int fds_at_start;
+
 static void
 test_plugin_registers_allocator_and_queue (void)
 {
@@ -233,6 +235,18 @@ test_plugin_registers_allocator_and_queue (void)
       gst_test_backend_is_dmabuf ());
   gst_memory_unref (mem);
   gst_object_unref (alloc);
+  fds_at_start = gst_test_count_fds ();
+}
+
+/* Run last: every test before left the fd table as the first found it. */
+static void
+test_no_fd_left_behind (void)
+{
+  if (fds_at_start == 0) {
+    g_test_skip ("the first test did not run");
+    return;
+  }
+  g_assert_cmpint (gst_test_count_fds (), ==, fds_at_start);
 }
 
 static void
@@ -991,6 +1005,8 @@ main (int argc, char **argv)
       test_stress_flushes_while_overwriting);
   g_test_add_func ("/gst/queue/pipeline-with-pool-buffers-runs-to-eos",
       test_pipeline_with_pool_buffers_runs_to_eos);
+
+  g_test_add_func ("/gst/queue/no-fd-left-behind", test_no_fd_left_behind);
 
   ret = gst_test_run_and_deinit ();
   g_assert_cmpint (hb_mem_module_close (), ==, 0);
