@@ -106,6 +106,7 @@ struct _GstHbmemQueue
   GCond drained;                /* pending went to 0, or flushing */
   hb_mem_buf_queue_t queue;
   gboolean queue_live;
+  gboolean overwrite;           /* the live queue's mode */
   gboolean flushing;
   GstFlowReturn srcresult;
   GHashTable *queued;           /* HbqItem queued, not yet requested */
@@ -186,6 +187,7 @@ hbq_open_locked (GstHbmemQueue * self)
     return FALSE;
   }
   self->queue_live = TRUE;
+  self->overwrite = (flags & HB_MEM_QUEUE_FLAG_OVERWRITE) != 0;
   self->next_seq = 1;
   self->last_seq = 0;
   self->flushing = FALSE;
@@ -304,11 +306,9 @@ hbq_put (GstHbmemQueue * self, HbqItem * item, gint64 timeout)
     return hbq_stopped_result (self);
   }
   q = self->queue;
+  /* the mode the queue was made with, whatever the property says now */
+  overwrite = self->overwrite;
   g_mutex_unlock (&self->lock);
-
-  GST_OBJECT_LOCK (self);
-  overwrite = self->leaky == GST_HBMEM_QUEUE_LEAKY_OVERWRITE;
-  GST_OBJECT_UNLOCK (self);
 
   if (overwrite && hb_mem_get_buf_queue_drops (&q, &drops_before) != 0)
     goto flushing;
@@ -853,7 +853,8 @@ gst_hbmem_queue_class_init (GstHbmemQueueClass * klass)
 
   g_object_class_install_property (gobject_class, PROP_SLOTS,
       g_param_spec_uint ("slots", "Slots",
-          "Number of slots: the most buffers queued or in flight downstream",
+          "Number of slots: the most buffers queued or in flight downstream "
+          "(read when the ring is made: at start and after a flush)",
           1, MAX_SLOTS, DEFAULT_SLOTS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
@@ -866,7 +867,8 @@ gst_hbmem_queue_class_init (GstHbmemQueueClass * klass)
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_LEAKY,
       g_param_spec_enum ("leaky", "Leaky",
-          "What upstream does when no slot is free",
+          "What upstream does when no slot is free (read when the ring is "
+          "made: at start and after a flush)",
           GST_TYPE_HBMEM_QUEUE_LEAKY, DEFAULT_LEAKY,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));

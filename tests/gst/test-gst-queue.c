@@ -537,6 +537,36 @@ test_overwrite_never_drops_events (void)
 }
 
 static void
+test_leaky_change_while_running_waits_for_the_next_start (void)
+{
+  GstHarness *h = make_harness ("hbmemqueue name=q slots=2 leaky=overwrite");
+  Gate gate;
+  guint i;
+  static const guint expect[] = { 0, 2 };
+
+  gate_init (&gate, h, FALSE);
+  g_assert_cmpint (gst_harness_push (h, make_buffer (0)), ==, GST_FLOW_OK);
+  while (!g_atomic_int_get (&gate.hit))
+    g_usleep (1000);
+  g_assert_cmpint (gst_harness_push (h, make_buffer (1)), ==, GST_FLOW_OK);
+  /* the running queue keeps the mode it was made with */
+  gst_util_set_object_arg (G_OBJECT (queue_of (h)), "leaky", "no");
+  g_assert_cmpint (gst_harness_push (h, make_buffer (2)), ==, GST_FLOW_OK);
+  g_assert_cmpuint (dropped (h), ==, 1);
+  gate_open (&gate);
+  for (i = 0; i < G_N_ELEMENTS (expect); i++) {
+    GstBuffer *b = gst_harness_pull (h);
+
+    g_assert_cmpuint (GST_BUFFER_PTS (b), ==, expect[i] * GST_MSECOND);
+    gst_buffer_unref (b);
+  }
+  g_assert_true (gst_test_wait_uint_prop (queue_of (h), "current-level", 0,
+          GST_TEST_REACT_US));
+  gst_harness_teardown (h);
+  gate_clear (&gate);
+}
+
+static void
 test_timeout_drops_the_buffer_and_counts_it (void)
 {
   GstHarness *h = make_harness ("hbmemqueue name=q slots=1 timeout=100");
@@ -981,6 +1011,8 @@ main (int argc, char **argv)
       test_overwrite_drops_the_oldest_queued_and_counts_it);
   g_test_add_func ("/gst/queue/overwrite-never-drops-events",
       test_overwrite_never_drops_events);
+  g_test_add_func ("/gst/queue/leaky-change-while-running-waits-for-the-next-start",
+      test_leaky_change_while_running_waits_for_the_next_start);
   g_test_add_func ("/gst/queue/timeout-drops-the-buffer-and-counts-it",
       test_timeout_drops_the_buffer_and_counts_it);
   g_test_add_func ("/gst/queue/eos-comes-after-the-last-buffer",
