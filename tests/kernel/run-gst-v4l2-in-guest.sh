@@ -58,9 +58,14 @@ export HBMEM_GUEST_ENV="${HBMEM_GUEST_ENV:-} GST_REGISTRY_1_0 GST_PLUGIN_SYSTEM_
 # A full run (no test-program arguments) also runs the hbmemsink capture
 # recipe with gst-launch-1.0 when the plugin was built next to the program.
 plugin=$(dirname "$prog")/../../gst/libgsthbmem.so
+# (Not for a sanitizer build: its plugin cannot load into gst-launch-1.0.)
 if [ $# -eq 0 ] && [ -e "$plugin" ] && command -v gst-launch-1.0 >/dev/null; then
-	HBMEM_GST_PLUGIN=$(cd "$(dirname "$plugin")" && pwd)/libgsthbmem.so
-	export HBMEM_GST_PLUGIN
+	if readelf -d "$plugin" 2>/dev/null | grep -q 'NEEDED.*lib[atu]san'; then
+		echo "run-gst-v4l2: sanitizer build: the hbmemsink recipe is not run" >&2
+	else
+		HBMEM_GST_PLUGIN=$(cd "$(dirname "$plugin")" && pwd)/libgsthbmem.so
+		export HBMEM_GST_PLUGIN
+	fi
 fi
 
 script='

@@ -28,6 +28,7 @@
  * Exits 77 when the v4l2/app plugins, vivid or a dma-buf backend are
  * missing; each test is bounded in time.
  */
+#define _GNU_SOURCE             /* dup3 */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/v4l2-dv-timings.h>
@@ -62,8 +63,8 @@
  */
 #define LOOP_W 640
 #define LOOP_H 480
-#define LOOP_BYTES (LOOP_W * LOOP_H * 2)
-#define LOOP_CAPS_SRC "video/x-raw,format=YUY2,width=640,height=480"
+/* every third buffer the feeder takes, it first plays a closing importer */
+#define LOOP_CLOSE_EVERY 3
 
 /* whole-test bound (software-emulated guest: frames come slowly) */
 #define TEST_SECONDS 60
@@ -217,6 +218,22 @@ check_hb_fd_intact (GHashTable * seen, GstBuffer * buf)
     g_assert_cmpint (memcmp (p, s->first, 3), ==, 0);
   gst_buffer_unmap (buf, &map);
   munmap (p, s->size);
+}
+
+/*
+ * Do to @mem what a closing importer does: close the fd it was given, and
+ * let another file take the number, the worst case. dup3() onto the fd
+ * does both at once: a separate close() would leave a window in which
+ * another thread of this process (v4l2's) takes the number first.
+ * Returns the number, which now names @other's file.
+ */
+static int
+importer_closes (GstMemory * mem, int other)
+{
+  int fd = gst_dmabuf_memory_get_fd (mem);
+
+  g_assert_cmpint (dup3 (other, fd, O_CLOEXEC), ==, fd);
+  return fd;
 }
 
 /* ---- vivid ----------------------------------------------------------- */
@@ -394,6 +411,9 @@ typedef struct
   /* sink direction */
   guint pushed, palette_hits[4], renewed, looped;
   guint8 last_yuv[3];
+  const struct LoopCase *lc;
+  GArray *taken;                /* numbers a "closing importer" gave away */
+  int devnull;
   GstAppSrc *appsrc;
   /* src direction */
   GHashTable *mmap_sums;        /* checksum strings of mmap frames */
@@ -462,14 +482,14 @@ make_pool (const char *caps_str, guint size, guint min, guint max)
 
 /* ---- v4l2sink io-mode=dmabuf-import ---------------------------------- */
 
-/* appsrc's caps: what v4l2sink "out" takes at LOOP_CAPS_SRC, fixated. */
+/* appsrc's caps: what v4l2sink "out" takes at @caps_str, fixated. */
 static void
-loop_set_appsrc_caps (GstElement * p)
+loop_set_appsrc_caps (GstElement * p, const char *caps_str)
 {
   GstElement *src = gst_bin_get_by_name (GST_BIN (p), "src");
   GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "out");
   GstPad *pad = gst_element_get_static_pad (sink, "sink");
-  GstCaps *filter = gst_caps_from_string (LOOP_CAPS_SRC);
+  GstCaps *filter = gst_caps_from_string (caps_str);
   GstCaps *caps;
 
   g_assert_cmpint (gst_element_set_state (sink, GST_STATE_READY), ==,
@@ -496,25 +516,83 @@ static const guint8 palette[4][3] = {
   {0x50, 0x60, 0xa0}, {0xa0, 0x40, 0x70}, {0x30, 0xb0, 0x50}, {0xc0, 0x90, 0x90},
 };
 
+/* One loop run: which vivid instance, which pixel format. */
+struct LoopCase
+{
+  const Vivid *v;
+  GstVideoFormat format;        /* YUY2 (one plane) or NV12 (two) */
+};
+
+static gsize
+loop_frame_bytes (GstVideoFormat format)
+{
+  return format == GST_VIDEO_FORMAT_NV12 ? LOOP_W * LOOP_H * 3 / 2 :
+      LOOP_W * LOOP_H * 2;
+}
+
+/* Fill @buf with the solid colour @yuv, through its video meta. */
 static void
-fill_solid (GstBuffer * buf, const guint8 yuv[3])
+fill_solid (GstBuffer * buf, GstVideoFormat format, const guint8 yuv[3])
 {
   GstVideoFrame frame;
   GstVideoInfo info;
   guint x, y;
 
-  const guint8 mp[4] = { yuv[0], yuv[1], yuv[0], yuv[2] };
-
-  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_YUY2, LOOP_W, LOOP_H);
+  gst_video_info_set_format (&info, format, LOOP_W, LOOP_H);
   g_assert_true (gst_video_frame_map (&frame, &info, buf, GST_MAP_WRITE));
   for (y = 0; y < LOOP_H; y++) {
     guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
         (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
 
-    for (x = 0; x < LOOP_W / 2; x++)
-      memcpy (row + 4 * x, mp, 4);
+    if (format == GST_VIDEO_FORMAT_YUY2) {
+      const guint8 mp[4] = { yuv[0], yuv[1], yuv[0], yuv[2] };
+
+      for (x = 0; x < LOOP_W / 2; x++)
+        memcpy (row + 4 * x, mp, 4);
+    } else {
+      memset (row, yuv[0], LOOP_W);
+    }
+  }
+  for (y = 0; format == GST_VIDEO_FORMAT_NV12 && y < LOOP_H / 2; y++) {
+    guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 1) +
+        (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 1);
+
+    for (x = 0; x < LOOP_W / 2; x++) {
+      row[2 * x] = yuv[1];
+      row[2 * x + 1] = yuv[2];
+    }
   }
   gst_video_frame_unmap (&frame);
+}
+
+/* The first three bytes of a frame of colour @yuv. */
+static void
+first_bytes (GstVideoFormat format, const guint8 yuv[3], guint8 out[3])
+{
+  out[0] = yuv[0];
+  out[1] = format == GST_VIDEO_FORMAT_YUY2 ? yuv[1] : yuv[0];
+  out[2] = yuv[0];
+}
+
+/* Y, U, V at (@x, @y) of a tightly packed captured frame. */
+static void
+sample_yuv (const guint8 * data, GstVideoFormat format, guint x, guint y,
+    guint8 out[3])
+{
+  if (format == GST_VIDEO_FORMAT_YUY2) {
+    const guint8 *p = data + ((gsize) y * LOOP_W + (x & ~1u)) * 2;
+
+    out[0] = p[0];
+    out[1] = p[1];
+    out[2] = p[3];
+  } else {
+    const guint8 *uv = data + (gsize) LOOP_W * LOOP_H +
+        (gsize) (y / 2) * LOOP_W + (x & ~1u);
+
+    out[0] = data[(gsize) y * LOOP_W + x];
+    out[1] = uv[0];
+    out[2] = uv[1];
+  }
 }
 
 /* The feeder: our pool's buffers, solid colours, into appsrc. */
@@ -544,15 +622,22 @@ feeder (gpointer data)
       r->renewed++;
     g_hash_table_insert (dup_fds, GINT_TO_POINTER (hb),
         GINT_TO_POINTER (gst_fd_memory_get_fd (mem)));
-    s->first[0] = palette[k % 4][0];       /* Y U Y: the first macropixel */
-    s->first[1] = palette[k % 4][1];
-    s->first[2] = palette[k % 4][0];
-    s->first_known = TRUE;
-    g_mutex_unlock (&r->lock);
     g_assert_true (gst_hbmem_memory_fd_is_intact (mem));
     g_assert_cmpint (gst_dmabuf_memory_get_fd (mem), !=, hb);
+    if (k % LOOP_CLOSE_EVERY == 1) {
+      /* play 1.22.0's v4l2: close what we were given, give the number away */
+      int taken = importer_closes (mem, r->devnull);
 
-    fill_solid (buf, palette[k % 4]);
+      g_array_append_val (r->taken, taken);
+      g_mutex_unlock (&r->lock);
+      gst_buffer_unref (buf);
+      continue;
+    }
+    first_bytes (r->lc->format, palette[k % 4], s->first);
+    s->first_known = TRUE;
+    g_mutex_unlock (&r->lock);
+
+    fill_solid (buf, r->lc->format, palette[k % 4]);
     GST_BUFFER_PTS (buf) = k * GST_SECOND / 30;
     GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
     if (gst_app_src_push_buffer (r->appsrc, buf) != GST_FLOW_OK)
@@ -590,12 +675,11 @@ loop_sample (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 
   if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
     /* the centre and a point in the upper-left quarter agree (Y U V) */
-    const guint8 *pa = map.data + (gsize) (LOOP_H / 2) * LOOP_W * 2 +
-        (LOOP_W / 2) * 2;
-    const guint8 *pb = map.data + (gsize) (LOOP_H / 4) * LOOP_W * 2 +
-        (LOOP_W / 4) * 2;
-    const guint8 a[3] = { pa[0], pa[1], pa[3] };
-    const guint8 b[3] = { pb[0], pb[1], pb[3] };
+    guint8 a[3], b[3];
+
+    g_assert_cmpuint (map.size, >=, loop_frame_bytes (r->lc->format));
+    sample_yuv (map.data, r->lc->format, LOOP_W / 2, LOOP_H / 2, a);
+    sample_yuv (map.data, r->lc->format, LOOP_W / 4, LOOP_H / 4, b);
 
     g_mutex_lock (&r->lock);
     r->looped++;
@@ -618,7 +702,10 @@ loop_sample (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 static void
 test_v4l2sink_dmabuf_import_loops_our_frames (gconstpointer data)
 {
-  const Vivid *v = data;
+  const struct LoopCase *lc = data;
+  const Vivid *v = lc->v;
+  gchar *caps_str = g_strdup_printf ("video/x-raw,format=%s,width=%d,"
+      "height=%d", gst_video_format_to_string (lc->format), LOOP_W, LOOP_H);
   GstElement *out, *cap;
   GstBuffer *bufs[8];
   GThread *thread;
@@ -642,12 +729,17 @@ test_v4l2sink_dmabuf_import_loops_our_frames (gconstpointer data)
     ret = vivid_640x480 (v->cap);
   if (ret) {
     g_test_skip ("vivid has no HDMI loop here");
+    g_free (caps_str);
     return;
   }
 
   fds_before = fd_list ();
   run_init (&r);
-  r.pool = make_pool (LOOP_CAPS_SRC, LOOP_BYTES, 2, 6);
+  r.lc = lc;
+  r.taken = g_array_new (FALSE, FALSE, sizeof (int));
+  r.devnull = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (r.devnull, >=, 0);
+  r.pool = make_pool (caps_str, loop_frame_bytes (lc->format), 2, 6);
   g_assert_true (gst_buffer_pool_set_active (r.pool, TRUE));
 
   desc = g_strdup_printf ("appsrc name=src format=time block=true ! "
@@ -655,9 +747,9 @@ test_v4l2sink_dmabuf_import_loops_our_frames (gconstpointer data)
       v->out);
   out = pipeline_new (desc);
   g_free (desc);
-  loop_set_appsrc_caps (out);
-  desc = g_strdup_printf ("v4l2src device=%s io-mode=mmap ! " LOOP_CAPS_SRC
-      " ! fakesink name=sink sync=false", v->cap);
+  loop_set_appsrc_caps (out, caps_str);
+  desc = g_strdup_printf ("v4l2src device=%s io-mode=mmap ! %s"
+      " ! fakesink name=sink sync=false", v->cap, caps_str);
   cap = pipeline_new (desc);
   g_free (desc);
   r.appsrc = GST_APP_SRC (gst_bin_get_by_name (GST_BIN (out), "src"));
@@ -686,8 +778,9 @@ test_v4l2sink_dmabuf_import_loops_our_frames (gconstpointer data)
   gst_buffer_pool_set_flushing (r.pool, FALSE);
   for (i = 0; i < 4; i++)
     hits += r.palette_hits[i];
-  g_test_message ("%u frames pushed, %u looped frames matched, %u fds "
-      "renewed after an importer closed them", r.pushed, hits, r.renewed);
+  g_test_message ("%u frames pushed, %u looped frames matched; a closing "
+      "importer was played %u times, %u of the buffers came back to the "
+      "feeder renewed", r.pushed, hits, r.taken->len, r.renewed);
 
   /* every buffer of the pool: its own fd intact, content readable */
   for (n = 0; n < G_N_ELEMENTS (bufs); n++) {
@@ -712,7 +805,21 @@ test_v4l2sink_dmabuf_import_loops_our_frames (gconstpointer data)
   gst_object_unref (cap);
   g_assert_true (gst_buffer_pool_set_active (r.pool, FALSE));
   gst_object_unref (r.pool);
+
+  /* the numbers the "importer" gave away were never closed by us */
+  g_assert_cmpuint (r.taken->len, >, 0);
+  for (i = 0; i < r.taken->len; i++) {
+    int fd = g_array_index (r.taken, int, i);
+    gchar *t = fd_target (fd);
+
+    g_assert_cmpstr (t, ==, "/dev/null");
+    g_free (t);
+    close (fd);
+  }
+  close (r.devnull);
+  g_array_unref (r.taken);
   run_clear (&r);
+  g_free (caps_str);
   assert_same_fds (fds_before);
 }
 
@@ -874,18 +981,6 @@ test_v4l2src_dmabuf_import_into_our_pool (gconstpointer data)
 
 /* ---- an importer that closes the fd it imported (v4l2 1.22.0) ---------- */
 
-/* Do to @mem what a closing importer does: close the fd it was given; then
- * let another file take the number, the worst case. Returns the number. */
-static int
-importer_closes (GstMemory * mem, int other)
-{
-  int fd = gst_dmabuf_memory_get_fd (mem);
-
-  g_assert_cmpint (close (fd), ==, 0);
-  g_assert_cmpint (dup2 (other, fd), ==, fd);
-  return fd;
-}
-
 static GstBuffer *
 acquire_hb (GstBufferPool * pool, int hb_fd, GstBuffer ** other)
 {
@@ -1013,19 +1108,26 @@ main (int argc, char **argv)
   clock = gst_system_clock_obtain ();
 
   for (i = 0; i < G_N_ELEMENTS (vivids); i++) {
+    static struct LoopCase cases[G_N_ELEMENTS (vivids)][2];
     gchar *path;
+    guint f;
 
     if (!vivids[i].cap[0] || !vivids[i].out[0])
       continue;
+    for (f = 0; f < 2; f++) {
+      cases[i][f].v = &vivids[i];
+      cases[i][f].format = f ? GST_VIDEO_FORMAT_NV12 : GST_VIDEO_FORMAT_YUY2;
+      path = g_strdup_printf ("/gst-v4l2/%s/v4l2sink/dmabuf-import-loops-our-"
+          "frames/%s", vivids[i].allocator,
+          gst_video_format_to_string (cases[i][f].format));
+      g_test_add_data_func (path, &cases[i][f],
+          test_v4l2sink_dmabuf_import_loops_our_frames);
+      g_free (path);
+    }
     path = g_strdup_printf ("/gst-v4l2/%s/v4l2src/dmabuf-import-into-our-pool",
         vivids[i].allocator);
     g_test_add_data_func (path, &vivids[i],
         test_v4l2src_dmabuf_import_into_our_pool);
-    g_free (path);
-    path = g_strdup_printf ("/gst-v4l2/%s/v4l2sink/dmabuf-import-loops-our-"
-        "frames", vivids[i].allocator);
-    g_test_add_data_func (path, &vivids[i],
-        test_v4l2sink_dmabuf_import_loops_our_frames);
     g_free (path);
   }
   g_test_add_func ("/gst-v4l2/pool/survives-importer-closing-fds",
