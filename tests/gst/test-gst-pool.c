@@ -439,6 +439,133 @@ test_config_allocator_is_used (Fixture * f, gconstpointer d)
   gst_object_unref (alloc);
 }
 
+/* ---- a real producer ------------------------------------------------- */
+
+typedef struct
+{
+  GstBufferPool *pool;          /* offered in ALLOCATION answers, or NULL */
+  GstBuffer *got;               /* the first buffer reaching the sink */
+} Capture;
+
+static GstPadProbeReturn
+capture_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Capture *c = data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    if (!c->got)
+      c->got = gst_buffer_ref (GST_PAD_PROBE_INFO_BUFFER (info));
+    return GST_PAD_PROBE_OK;
+  }
+  if ((info->type & GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM) && c->pool) {
+    GstQuery *q = GST_PAD_PROBE_INFO_QUERY (info);
+    GstCaps *caps;
+    GstVideoInfo vi;
+
+    if (GST_QUERY_TYPE (q) != GST_QUERY_ALLOCATION)
+      return GST_PAD_PROBE_OK;
+    gst_query_parse_allocation (q, &caps, NULL);
+    g_assert_true (gst_video_info_from_caps (&vi, caps));
+    gst_query_add_allocation_pool (q, c->pool, vi.size, 2, 4);
+    gst_query_add_allocation_meta (q, GST_VIDEO_META_API_TYPE, NULL);
+    return GST_PAD_PROBE_HANDLED;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* One frame of videotestsrc in @format at 641x481, from @pool or not. */
+static GstBuffer *
+produce_frame (const gchar * format, GstBufferPool * pool)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 pattern=smpte ! "
+      "video/x-raw,format=%s,width=641,height=481 ! fakesink name=sink",
+      format);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  Capture c = { pool, NULL };
+  GstElement *sink;
+  GstPad *pad;
+  GstMessage *msg;
+
+  g_assert_nonnull (pipe);
+  sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, capture_probe, &c, NULL);
+  g_assert_cmpint (gst_element_set_state (pipe, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe), 20 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_assert_cmpint (gst_element_set_state (pipe, GST_STATE_NULL), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_assert_nonnull (c.got);
+  return c.got;
+}
+
+static void
+check_producer_writes (Fixture * f, const gchar * format)
+{
+  GstBuffer *ref, *ours;
+  GstVideoFrame a, b;
+  GstVideoInfo info;
+  GstCaps *caps;
+  guint p, y;
+
+  caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, format,
+      "width", G_TYPE_INT, 641, "height", G_TYPE_INT, 481, NULL);
+  g_assert_true (gst_video_info_from_caps (&info, caps));
+  gst_caps_unref (caps);
+
+  ref = produce_frame (format, NULL);
+  ours = produce_frame (format, f->pool);
+  /* it came from our pool, laid out by hb_mem (not GStreamer's strides) */
+  g_assert_nonnull (gst_buffer_get_hbmem_meta (ours));
+  g_assert_null (gst_buffer_get_hbmem_meta (ref));
+
+  g_assert_true (gst_video_frame_map (&a, &info, ref, GST_MAP_READ));
+  g_assert_true (gst_video_frame_map (&b, &info, ours, GST_MAP_READ));
+  for (p = 0; p < GST_VIDEO_INFO_N_PLANES (&info); p++) {
+    guint comp = p, rows, bytes;
+
+    rows = GST_VIDEO_INFO_COMP_HEIGHT (&info, comp);
+    bytes = GST_VIDEO_INFO_COMP_WIDTH (&info, comp) *
+        GST_VIDEO_INFO_COMP_PSTRIDE (&info, comp);
+    for (y = 0; y < rows; y++) {
+      const guint8 *ra = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&a, p) +
+          (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&a, p);
+      const guint8 *rb = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&b, p) +
+          (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&b, p);
+
+      if (memcmp (ra, rb, bytes) != 0)
+        g_error ("%s plane %u row %u differs", format, p, y);
+    }
+  }
+  gst_video_frame_unmap (&b);
+  gst_video_frame_unmap (&a);
+  gst_buffer_unref (ours);
+  gst_buffer_unref (ref);
+}
+
+static void
+test_videotestsrc_writes_nv12_into_pool_buffers (Fixture * f,
+    gconstpointer d)
+{
+  check_producer_writes (f, "NV12");
+}
+
+static void
+test_videotestsrc_writes_i420_into_pool_buffers (Fixture * f,
+    gconstpointer d)
+{
+  check_producer_writes (f, "I420");
+}
+
 /* ---- recycling ------------------------------------------------------- */
 
 static void
@@ -661,6 +788,10 @@ main (int argc, char **argv)
       test_other_caps_get_common_buffers);
   add_test ("/gst/pool/config-allocator-is-used",
       test_config_allocator_is_used);
+  add_test ("/gst/pool/videotestsrc-writes-nv12-into-pool-buffers",
+      test_videotestsrc_writes_nv12_into_pool_buffers);
+  add_test ("/gst/pool/videotestsrc-writes-i420-into-pool-buffers",
+      test_videotestsrc_writes_i420_into_pool_buffers);
   add_test ("/gst/pool/recycling-returns-the-same-hb-buffer",
       test_recycling_returns_the_same_hb_buffer);
   add_test ("/gst/pool/merged-planes-are-restored-on-release",
