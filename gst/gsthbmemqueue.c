@@ -446,13 +446,36 @@ hbq_pool_buffer_dispose (GstMiniObject * obj)
 }
 
 /*
+ * A buffer we made to share upstream's memories: when downstream drops
+ * it, give the memories back before the original goes (its pool would
+ * otherwise find them still locked by us and throw the buffer away):
+ * bring it back to life, empty it, release the slot and the original,
+ * then let it go for good.
+ */
+static gboolean
+hbq_wrapper_dispose (GstMiniObject * obj)
+{
+  HbqItem *item = gst_mini_object_steal_qdata (obj, hbq_item_quark);
+
+  obj->dispose = item ? item->orig_dispose : NULL;
+  if (!item)
+    return TRUE;
+  gst_mini_object_ref (obj);
+  gst_buffer_remove_all_memory (GST_BUFFER_CAST (obj));
+  hbq_item_release (item);
+  gst_mini_object_unref (obj);
+  return FALSE;
+}
+
+/*
  * The buffer to push for @item; the item rides on it until it is dropped.
  *
  * A writable buffer is pushed itself: one from no pool is freed when
  * dropped (a qdata notify releases the slot); a pool buffer is recycled,
  * not freed, so its dispose is hooked for that one trip. Anything else
  * (upstream still holds a ref) is pushed as a new buffer sharing its
- * memories, and the original is held until that one is freed.
+ * memories, and the original is held until that one is dropped (its
+ * dispose hooked too, to hand the memories back first).
  */
 static GstBuffer *
 hbq_wrap (GstHbmemQueue * self, HbqItem * item)
@@ -481,6 +504,11 @@ hbq_wrap (GstHbmemQueue * self, HbqItem * item)
       gst_clear_object (&item->self);
       return NULL;
     }
+    obj = GST_MINI_OBJECT_CAST (out);
+    gst_mini_object_set_qdata (obj, hbq_item_quark, item, NULL);
+    item->orig_dispose = obj->dispose;
+    obj->dispose = hbq_wrapper_dispose;
+    return out;
   }
   gst_mini_object_set_qdata (GST_MINI_OBJECT_CAST (out), hbq_item_quark, item,
       hbq_item_release);

@@ -422,6 +422,38 @@ test_pool_buffer_returns_to_its_pool_untouched (void)
   gst_harness_teardown (h);
 }
 
+static void
+test_shared_pool_buffer_is_not_discarded (void)
+{
+  GstHarness *h = make_harness ("hbmemqueue name=q slots=2");
+  GstBufferPool *pool = gst_buffer_pool_new ();
+  GstStructure *config = gst_buffer_pool_get_config (pool);
+  GstBuffer *buf = NULL, *out, *again = NULL;
+
+  gst_buffer_pool_config_set_params (config, NULL, 256, 1, 1);
+  g_assert_true (gst_buffer_pool_set_config (pool, config));
+  g_assert_true (gst_buffer_pool_set_active (pool, TRUE));
+  g_assert_cmpint (gst_buffer_pool_acquire_buffer (pool, &buf, NULL), ==,
+      GST_FLOW_OK);
+  /* upstream keeps a ref (as a tee would): a sharing buffer is pushed */
+  g_assert_cmpint (gst_harness_push (h, gst_buffer_ref (buf)), ==,
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  g_assert_true (out != buf);
+  /* upstream lets go first; downstream last */
+  gst_buffer_unref (buf);
+  gst_buffer_unref (out);
+  g_assert_cmpuint (level (h), ==, 0);
+  /* back in its pool, not thrown away for memory still locked */
+  g_assert_cmpint (gst_buffer_pool_acquire_buffer (pool, &again, NULL), ==,
+      GST_FLOW_OK);
+  g_assert_true (again == buf);
+  gst_buffer_unref (again);
+  g_assert_true (gst_buffer_pool_set_active (pool, FALSE));
+  gst_object_unref (pool);
+  gst_harness_teardown (h);
+}
+
 static guint
 level_of (GstHarness * h, const gchar * name)
 {
@@ -1005,6 +1037,8 @@ main (int argc, char **argv)
       test_shared_buffer_goes_back_when_its_push_is_dropped);
   g_test_add_func ("/gst/queue/pool-buffer-returns-to-its-pool-untouched",
       test_pool_buffer_returns_to_its_pool_untouched);
+  g_test_add_func ("/gst/queue/shared-pool-buffer-is-not-discarded",
+      test_shared_pool_buffer_is_not_discarded);
   g_test_add_func ("/gst/queue/two-queues-in-series-each-hold-their-slot",
       test_two_queues_in_series_each_hold_their_slot);
   g_test_add_func ("/gst/queue/overwrite-drops-the-oldest-queued-and-counts-it",
