@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench-gst: NV12 frames per second across two processes, in one run:
+ * hbmemsink -> hbmemsrc against shmsink -> shmsrc and
+ * ipcpipelinesink -> ipcpipelinesrc (gst-plugins-bad), at 1080p and 4K,
+ * with two producers:
+ *
+ *   testsrc  videotestsrc pattern=smpte: writes every pixel of every frame
+ *            (the cost a real producer has, the same for every transport);
+ *   notouch  an appsrc that pushes buffers of the pool (or allocator) the
+ *            sink proposed without writing them, so only the transport
+ *            costs (shmsink: its allocator, zero-copy; hbmemsink: its
+ *            pool; ipcpipelinesink proposes nothing: plain memory, which
+ *            it then writes into the socket).
+ *
+ * The producer is a child process (this program, re-executed); the
+ * consumer runs here into fakesink, not touching pixels either, and the
+ * rate is counted between its first and last frame. Then a bare
+ * SCM_RIGHTS round (fd + small descriptor over a SEQPACKET socket, a
+ * release back) as the floor of any fd-passing transport, and hbmemqueue
+ * against queue within one process.
+ *
+ * Output: "fps <case> <value>" lines, then "ratio <name> <value>" lines:
+ * cost per frame ours / peer (= peer fps / our fps), lower is better.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+static const gchar *self_exe;
+static guint n_frames_cfg = 0;  /* 0: by size */
+static const gchar *only;       /* run just this transport (debugging) */
+static gboolean plain_pool;     /* producer: ignore what the sink proposes */
+
+/* ---- producer (child) ------------------------------------------------ */
+
+typedef struct
+{
+  GstElement *src;
+  GstBufferPool *pool;
+  GstVideoInfo info;
+  guint pushed, total;
+} NoTouch;
+
+/* The pool the sink proposed, or one over the allocator it proposed. */
+static GstBufferPool *
+notouch_pool (GstElement * src, GstCaps * caps, GstVideoInfo * info)
+{
+  GstPad *pad = gst_element_get_static_pad (src, "src");
+  GstQuery *q = gst_query_new_allocation (caps, TRUE);
+  GstBufferPool *pool = NULL;
+  GstAllocator *alloc = NULL;
+  GstAllocationParams params;
+  GstStructure *config;
+  guint size = info->size, min = 4, max = 0;
+
+  gst_allocation_params_init (&params);
+  if (!plain_pool && gst_pad_peer_query (pad, q)) {
+    if (gst_query_get_n_allocation_pools (q) > 0)
+      gst_query_parse_nth_allocation_pool (q, 0, &pool, &size, &min, &max);
+    if (gst_query_get_n_allocation_params (q) > 0)
+      gst_query_parse_nth_allocation_param (q, 0, &alloc, &params);
+  }
+  gst_query_unref (q);
+  gst_object_unref (pad);
+  if (pool) {
+    gst_clear_object (&alloc);
+    /* the sink configured it already */
+    return pool;
+  }
+  pool = gst_video_buffer_pool_new ();
+  config = gst_buffer_pool_get_config (pool);
+  gst_buffer_pool_config_set_params (config, caps, size, MAX (min, 4), max);
+  gst_buffer_pool_config_set_allocator (config, alloc, &params);
+  gst_buffer_pool_set_config (pool, config);
+  gst_clear_object (&alloc);
+  return pool;
+}
+
+static void
+notouch_need_data (GstAppSrc * src, guint length, gpointer data)
+{
+  NoTouch *nt = data;
+  GstBuffer *buf = NULL;
+
+  if (!nt->pool) {
+    GstCaps *caps = gst_app_src_get_caps (src);
+
+    nt->pool = notouch_pool (nt->src, caps, &nt->info);
+    gst_caps_unref (caps);
+    if (!gst_buffer_pool_set_active (nt->pool, TRUE))
+      g_error ("producer: cannot activate the pool");
+  }
+  if (nt->pushed == nt->total) {
+    gst_app_src_end_of_stream (src);
+    return;
+  }
+  if (gst_buffer_pool_acquire_buffer (nt->pool, &buf, NULL) != GST_FLOW_OK) {
+    gst_app_src_end_of_stream (src);
+    return;
+  }
+  GST_BUFFER_PTS (buf) = nt->pushed * (GST_SECOND / 30);
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+  GST_BUFFER_OFFSET (buf) = nt->pushed++;
+  gst_app_src_push_buffer (src, buf);
+}
+
+/* argv: transport producer width height frames endpoint */
+static int
+run_producer (char **argv)
+{
+  const gchar *tr = argv[0], *prod = argv[1], *endpoint = argv[5];
+  guint w = atoi (argv[2]), h = atoi (argv[3]), n = atoi (argv[4]);
+  gchar *caps = g_strdup_printf ("video/x-raw,format=NV12,width=%u,"
+      "height=%u,framerate=30/1", w, h);
+  gchar *sink, *src, *desc;
+  GstElement *pipe;
+  GstMessage *m;
+  NoTouch nt = { 0, };
+  int ret = 0;
+
+  if (!strcmp (tr, "hbmem"))
+    sink = g_strdup_printf ("hbmemsink socket-path=%s sync=false backlog=8 "
+        "buffers=8 stall-timeout=5000", endpoint);
+  else if (!strcmp (tr, "shm"))
+    sink = g_strdup_printf ("shmsink socket-path=%s sync=false "
+        "wait-for-connection=true shm-size=%u", endpoint, w * h * 3 / 2 * 12);
+  else
+    sink = g_strdup_printf ("ipcpipelinesink fdin=%s fdout=%s", endpoint,
+        endpoint);
+  if (!strcmp (prod, "testsrc"))
+    src = g_strdup_printf ("videotestsrc pattern=smpte num-buffers=%u ! %s",
+        n, caps);
+  else
+    src = g_strdup_printf ("appsrc name=src caps=%s format=time", caps);
+  desc = g_strdup_printf ("%s ! %s", src, sink);
+  pipe = gst_parse_launch (desc, NULL);
+  if (!pipe)
+    g_error ("producer: cannot build %s", desc);
+  if (!strcmp (prod, "notouch")) {
+    GstCaps *c = gst_caps_from_string (caps);
+
+    /*
+     * shmsink's allocator path stalls with a pool over it here; plain
+     * memory makes shmsink copy each frame into its area (its copy path)
+     */
+    plain_pool = !strcmp (tr, "shm");
+    gst_video_info_from_caps (&nt.info, c);
+    gst_caps_unref (c);
+    nt.total = n;
+    nt.src = gst_bin_get_by_name (GST_BIN (pipe), "src");
+    g_signal_connect (nt.src, "need-data", G_CALLBACK (notouch_need_data),
+        &nt);
+  }
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  m = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe), 120 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  if (!m || GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+    GError *err = NULL;
+
+    if (m)
+      gst_message_parse_error (m, &err, NULL);
+    fprintf (stderr, "producer %s/%s: %s\n", tr, prod,
+        err ? err->message : "timeout");
+    g_clear_error (&err);
+    ret = 1;
+  }
+  if (m)
+    gst_message_unref (m);
+  /* let the consumer drain what it holds before the pool goes */
+  g_usleep (200 * 1000);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  if (nt.pool) {
+    gst_buffer_pool_set_active (nt.pool, FALSE);
+    gst_object_unref (nt.pool);
+  }
+  gst_clear_object (&nt.src);
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (src);
+  g_free (sink);
+  g_free (caps);
+  return ret;
+}
+
+/* ---- consumer (here) ------------------------------------------------- */
+
+typedef struct
+{
+  guint count;
+  gint64 first, last;
+} Count;
+
+static void
+on_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad, gpointer data)
+{
+  Count *c = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (c->count++ == 0)
+    c->first = now;
+  c->last = now;
+}
+
+static void
+child_setup (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static GPid
+spawn_producer (const gchar * tr, const gchar * prod, guint w, guint h,
+    guint n, const gchar * endpoint)
+{
+  gchar ws[16], hs[16], ns[16];
+  gchar *argv[] = { (gchar *) self_exe, (gchar *) "--producer", (gchar *) tr,
+    (gchar *) prod, ws, hs, ns, (gchar *) endpoint, NULL
+  };
+  GError *err = NULL;
+  GPid pid;
+
+  g_snprintf (ws, sizeof (ws), "%u", w);
+  g_snprintf (hs, sizeof (hs), "%u", h);
+  g_snprintf (ns, sizeof (ns), "%u", n);
+  if (!g_spawn_async (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD |
+          G_SPAWN_LEAVE_DESCRIPTORS_OPEN, child_setup, NULL, &pid, &err))
+    g_error ("spawn: %s", err->message);
+  return pid;
+}
+
+static void
+wait_path (const gchar * path)
+{
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (!g_file_test (path, G_FILE_TEST_EXISTS)) {
+    if (g_get_monotonic_time () > end)
+      g_error ("producer never created %s", path);
+    g_usleep (5000);
+  }
+}
+
+/* Frames per second one transport delivers; 0 on failure. */
+static double
+measure (const gchar * tr, const gchar * prod, guint w, guint h, guint n)
+{
+  gchar *dir = g_dir_make_tmp ("bench-gst-XXXXXX", NULL);
+  gchar *path = g_build_filename (dir, "sock", NULL);
+  GstElement *pipe, *sink;
+  Count c = { 0, };
+  gint64 end;
+  GPid pid;
+  int sv[2] = { -1, -1 }, status;
+  double fps = 0;
+
+  if (only && strcmp (only, tr))
+    return 0;
+  if (!strcmp (tr, "ipc")) {
+    gchar fd[16];
+
+    /* the producer masters the state of this (slave) pipeline */
+    if (socketpair (AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+      g_error ("socketpair: %s", g_strerror (errno));
+    g_snprintf (fd, sizeof (fd), "%d", sv[1]);
+    pipe = gst_element_factory_make ("ipcslavepipeline", NULL);
+    {
+      GstElement *src = gst_element_factory_make ("ipcpipelinesrc", NULL);
+
+      sink = gst_element_factory_make ("fakesink", NULL);
+      g_object_set (src, "fdin", sv[0], "fdout", sv[0], NULL);
+      g_object_set (sink, "sync", FALSE, NULL);
+      gst_bin_add_many (GST_BIN (pipe), src, sink, NULL);
+      gst_element_link (src, sink);
+    }
+    gst_object_ref (sink);
+    g_object_set (sink, "signal-handoffs", TRUE, NULL);
+    g_signal_connect (sink, "handoff", G_CALLBACK (on_handoff), &c);
+    pid = spawn_producer (tr, prod, w, h, n, fd);
+    close (sv[1]);
+  } else {
+    gchar *desc;
+
+    pid = spawn_producer (tr, prod, w, h, n, path);
+    wait_path (path);
+    if (!strcmp (tr, "hbmem"))
+      desc = g_strdup_printf ("hbmemsrc socket-path=%s ! fakesink name=out "
+          "sync=false", path);
+    else
+      desc = g_strdup_printf ("shmsrc socket-path=%s is-live=true ! "
+          "fakesink name=out sync=false", path);
+    pipe = gst_parse_launch (desc, NULL);
+    g_free (desc);
+    sink = gst_bin_get_by_name (GST_BIN (pipe), "out");
+    g_object_set (sink, "signal-handoffs", TRUE, NULL);
+    g_signal_connect (sink, "handoff", G_CALLBACK (on_handoff), &c);
+    gst_element_set_state (pipe, GST_STATE_PLAYING);
+  }
+
+  end = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < end) {
+    if (waitpid (pid, &status, WNOHANG) == pid) {
+      pid = 0;
+      break;
+    }
+    /* all frames are in: the producer gets 2 s to wind down (shmsink's
+     * does not always: shmsrc has no EOS to give back) */
+    if (c.count >= n && end > g_get_monotonic_time () + 2 * G_USEC_PER_SEC)
+      end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+    g_usleep (10 * 1000);
+  }
+  if (pid) {
+    kill (pid, SIGKILL);
+    waitpid (pid, &status, 0);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  if (sv[0] >= 0)
+    close (sv[0]);
+  if (c.count > 1 && c.last > c.first)
+    fps = (c.count - 1) * (double) G_USEC_PER_SEC / (c.last - c.first);
+  printf ("fps %s-%s-%ux%u %.1f (%u of %u frames)\n", tr, prod, w, h, fps,
+      c.count, n);
+  fflush (stdout);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (path);
+  g_free (dir);
+  return fps;
+}
+
+/* ---- bare SCM_RIGHTS ------------------------------------------------- */
+
+#define WINDOW 8
+
+/* µs per frame: a memfd + 64-byte descriptor there, 8 bytes back. */
+static double
+bare_scm_rights (guint rounds)
+{
+  int sv[2], fd = memfd_create ("bench", MFD_CLOEXEC);
+  char desc[64] = { 0 }, ack[8];
+  pid_t pid;
+  gint64 t0;
+  guint i;
+
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 || fd < 0)
+    g_error ("bare: %s", g_strerror (errno));
+  pid = fork ();
+  if (pid == 0) {
+    close (sv[0]);
+    for (;;) {
+      char buf[64], ctl[CMSG_SPACE (sizeof (int))];
+      struct iovec iov = { buf, sizeof (buf) };
+      struct msghdr mh = { 0 };
+      struct cmsghdr *cm;
+      int got;
+
+      mh.msg_iov = &iov;
+      mh.msg_iovlen = 1;
+      mh.msg_control = ctl;
+      mh.msg_controllen = sizeof (ctl);
+      if (recvmsg (sv[1], &mh, MSG_CMSG_CLOEXEC) <= 0)
+        _exit (0);
+      cm = CMSG_FIRSTHDR (&mh);
+      if (cm) {
+        memcpy (&got, CMSG_DATA (cm), sizeof (got));
+        close (got);
+      }
+      if (send (sv[1], "release", 8, 0) < 0)
+        _exit (1);
+    }
+  }
+  close (sv[1]);
+  t0 = g_get_monotonic_time ();
+  /* keep WINDOW frames in flight, as a pipelined transport does */
+  for (i = 0; i < rounds + WINDOW; i++) {
+    char ctl[CMSG_SPACE (sizeof (int))];
+    struct iovec iov = { desc, sizeof (desc) };
+    struct msghdr mh = { 0 };
+    struct cmsghdr *cm;
+
+    memset (ctl, 0, sizeof (ctl));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl;
+    mh.msg_controllen = sizeof (ctl);
+    cm = CMSG_FIRSTHDR (&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN (sizeof (int));
+    memcpy (CMSG_DATA (cm), &fd, sizeof (fd));
+    if (i < rounds && sendmsg (sv[0], &mh, 0) < 0)
+      g_error ("bare: %s", g_strerror (errno));
+    if (i >= WINDOW && recv (sv[0], ack, sizeof (ack), 0) <= 0)
+      g_error ("bare: %s", g_strerror (errno));
+  }
+  t0 = g_get_monotonic_time () - t0;
+  close (sv[0]);
+  waitpid (pid, NULL, 0);
+  close (fd);
+  return (double) t0 / rounds;
+}
+
+/* ---- hbmemqueue vs queue (one process) -------------------------------- */
+
+static double
+queue_fps (const gchar * q, guint w, guint h, guint n)
+{
+  gchar *path = g_strdup_printf ("%s/bench-gst-q-%d", g_get_tmp_dir (),
+      (int) getpid ());
+  /* hbmemsink downstream proposes its pool; no consumer: it just drops */
+  gchar *desc = g_strdup_printf ("videotestsrc pattern=black num-buffers=%u ! "
+      "video/x-raw,format=NV12,width=%u,height=%u,framerate=30/1 ! %s ! "
+      "hbmemsink socket-path=%s wait-for-connection=false sync=false",
+      n, w, h, q, path);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstMessage *m;
+  gint64 t0;
+  double fps = 0;
+
+  gst_element_set_state (pipe, GST_STATE_PAUSED);
+  gst_element_get_state (pipe, NULL, NULL, 30 * GST_SECOND);
+  t0 = g_get_monotonic_time ();
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  m = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe), 120 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  if (m && GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS)
+    fps = n * (double) G_USEC_PER_SEC / (g_get_monotonic_time () - t0);
+  if (m)
+    gst_message_unref (m);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  printf ("fps %s-%ux%u %.1f (%u frames, pool downstream)\n", q, w, h, fps,
+      n);
+  g_free (path);
+  g_free (desc);
+  return fps;
+}
+
+static void
+ratio (const gchar * name, double ours_fps, double peer_fps)
+{
+  if (ours_fps > 0 && peer_fps > 0)
+    printf ("ratio %s %.3f\n", name, peer_fps / ours_fps);
+  else
+    printf ("ratio %s n/a (a run failed)\n", name);
+}
+
+static gboolean
+have (const gchar * element)
+{
+  GstElementFactory *f = gst_element_factory_find (element);
+
+  if (f)
+    gst_object_unref (f);
+  return f != NULL;
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct
+  {
+    guint w, h, n;
+    const gchar *name;
+  } sizes[] = { {1920, 1080, 300, "1080p"}, {3840, 2160, 120, "4k"} };
+  static const gchar *prods[] = { "testsrc", "notouch" };
+  double hb_notouch_1080 = 0, bare;
+  guint s, p;
+
+  if (argc >= 8 && !strcmp (argv[1], "--producer")) {
+    signal (SIGPIPE, SIG_IGN);
+    gst_init (NULL, NULL);
+    return run_producer (argv + 2);
+  }
+  gst_init (&argc, &argv);
+  self_exe = argv[0];
+  /* a peer that went away is an error return, not a signal */
+  signal (SIGPIPE, SIG_IGN);
+  if (argc >= 2)
+    n_frames_cfg = atoi (argv[1]);
+  if (argc >= 3)
+    only = argv[2];
+  if (!have ("hbmemsink") || !have ("shmsink") ||
+      !have ("ipcpipelinesink")) {
+    fprintf (stderr, "bench-gst: needs the hbmem plugin on GST_PLUGIN_PATH "
+        "and gstreamer1.0-plugins-bad (shm, ipcpipeline)\n");
+    return 77;
+  }
+
+  for (s = 0; s < G_N_ELEMENTS (sizes); s++) {
+    guint n = n_frames_cfg ? n_frames_cfg : sizes[s].n;
+
+    for (p = 0; p < G_N_ELEMENTS (prods); p++) {
+      double hb = measure ("hbmem", prods[p], sizes[s].w, sizes[s].h, n);
+      double shm = measure ("shm", prods[p], sizes[s].w, sizes[s].h, n);
+      double ipc = measure ("ipc", prods[p], sizes[s].w, sizes[s].h, n);
+      gchar *name;
+
+      name = g_strdup_printf ("hbmem/shm-%s-%s", prods[p], sizes[s].name);
+      ratio (name, hb, shm);
+      g_free (name);
+      name = g_strdup_printf ("hbmem/ipcpipeline-%s-%s", prods[p],
+          sizes[s].name);
+      ratio (name, hb, ipc);
+      g_free (name);
+      if (s == 0 && p == 1)
+        hb_notouch_1080 = hb;
+    }
+  }
+
+  bare = bare_scm_rights (20000);
+  printf ("us-per-frame scm-rights-pipelined %.2f\n", bare);
+  if (hb_notouch_1080 > 0) {
+    printf ("us-per-frame hbmem-notouch-1080p %.2f\n",
+        G_USEC_PER_SEC / hb_notouch_1080);
+    ratio ("hbmem-frame/scm-rights-fd-pass", hb_notouch_1080,
+        G_USEC_PER_SEC / bare);
+  }
+
+  if (have ("hbmemqueue")) {
+    double hq = queue_fps ("hbmemqueue", 1920, 1080, 600);
+    double q = queue_fps ("queue", 1920, 1080, 600);
+
+    ratio ("hbmemqueue/queue-1080p", hq, q);
+  }
+  return 0;
+}
