@@ -474,7 +474,11 @@ sink_send_locked (GstHbmemSink * self, HbmemSinkClient * c, GstBuffer * buf,
     gst_memory_get_sizes (roots[i], NULL, &m.size);
     if (gst_is_dmabuf_memory (roots[i]))
       m.flags |= HBMEM_IPC_MEM_DMABUF;
-    fd = gst_fd_memory_get_fd (roots[i]);
+    /*
+     * V4L2 interop: hb_mem's own fd (borrowed), not the dup GStreamer sees,
+     * which a v4l2 1.22.0 importer upstream may have closed by now.
+     */
+    fd = gst_hbmem_memory_get_hb_fd (roots[i]);
     ret = hbmem_ipc_send (c->sock, HBMEM_IPC_MEM, &m, sizeof (m), &fd, 1);
     if (ret == -EAGAIN)
       return 0;
