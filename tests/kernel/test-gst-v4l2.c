@@ -7,10 +7,10 @@
  * Both directions of issue 5's V4L2 interop:
  *
  *   v4l2sink io-mode=dmabuf-import, fed by appsrc with buffers from a
- *   GstHbmemBufferPool, each frame a solid colour the CPU wrote; vivid
- *   loops its HDMI output back to its HDMI capture, read with v4l2src
- *   io-mode=mmap: the colours we wrote must come back, so the driver read
- *   our memory.
+ *   GstHbmemBufferPool (YUY2, and NV12 with both planes in one dma-buf),
+ *   each frame a solid colour the CPU wrote; vivid loops its HDMI output
+ *   back to its HDMI capture, read with v4l2src io-mode=mmap: the colours
+ *   we wrote must come back, so the driver read our memory.
  *
  *   v4l2src io-mode=dmabuf-import with our pool proposed downstream (a
  *   query probe on fakesink answers the ALLOCATION query with it): the
@@ -18,12 +18,15 @@
  *   through io-mode=mmap (vivid's webcam input, colour bars, no OSD text,
  *   no movement: every frame is the same picture).
  *
- * And the 1.22.0 fd bug (v4l2 close()s the dma-buf fds it imports): after
+ * And the 1.22.0 fd bug (v4l2 close()s the dma-buf fds it imports): the
+ * pool test and the feeder of the loop test play such an importer (the
+ * fd it was given is closed and its number handed to another file); after
  * each run every hb_mem buffer's own fd is still open, still names the
  * same dma-buf (st_dev/st_ino and the /proc/self/fd link) and its content
  * reads back through a fresh mapping of it; the fd GStreamer sees is
- * intact after the pool's acquire; and the process has exactly the fds it
- * had before (none leaked, none closed twice).
+ * intact after the pool's acquire; the numbers given away still name the
+ * other file; and the process has exactly the fds it had before (none
+ * leaked, none closed twice).
  *
  * Exits 77 when the v4l2/app plugins, vivid or a dma-buf backend are
  * missing; each test is bounded in time.
