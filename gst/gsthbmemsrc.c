@@ -49,6 +49,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_hbmem_src_debug);
 
 #define DEFAULT_SOCKET_PATH NULL
 #define DEFAULT_TIMEOUT 5000
+/* blocks one sink may have us map at once (each is an fd and a mapping) */
+#define MAX_BLOCKS 1024
 
 enum
 {
@@ -248,6 +250,12 @@ src_add_block (GstHbmemSrc * self, struct hbmem_ipc_msg *msg)
   GstMemory *root;
   int dmabuf;
 
+  if (g_hash_table_size (self->blocks) >= MAX_BLOCKS &&
+      !g_hash_table_contains (self->blocks, GUINT_TO_POINTER (m->id))) {
+    GST_WARNING_OBJECT (self, "the sink announced more than %d blocks",
+        MAX_BLOCKS);
+    return FALSE;
+  }
   if (m->size > G_MAXSSIZE ||
       hbmem_ipc_check_fd (msg->fds[0], m->size, &dmabuf) < 0) {
     GST_WARNING_OBJECT (self, "block %u: fd %d cannot be mapped safely for %"
@@ -651,8 +659,9 @@ gst_hbmem_src_event (GstBaseSrc * bsrc, GstEvent * event)
     GST_DEBUG_OBJECT (self, "%s event %s to the sink",
         sent ? "sent" : "could not send", GST_EVENT_TYPE_NAME (event));
   }
-  /* reconfigure also concerns our own pad */
-  if (GST_EVENT_TYPE (event) == GST_EVENT_RECONFIGURE)
+  /* reconfigure also concerns our own pad; the rest is the base class's */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_RECONFIGURE ||
+      !gst_hbmem_ipc_event_is_forwarded (event, TRUE))
     return GST_BASE_SRC_CLASS (parent_class)->event (bsrc, event);
   return sent;
 }

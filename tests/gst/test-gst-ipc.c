@@ -724,6 +724,19 @@ fake_sink_accept (Fixture * f, int *lfd, Consumer ** c)
 }
 
 static int
+count_fds (void)
+{
+  GDir *d = g_dir_open ("/proc/self/fd", 0, NULL);
+  int n = 0;
+
+  while (d && g_dir_read_name (d))
+    n++;
+  if (d)
+    g_dir_close (d);
+  return n;
+}
+
+static int
 memfd_of (gsize size, gboolean seal)
 {
   int fd = memfd_create ("hostile", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -743,7 +756,7 @@ hostile_case (Fixture * f, guint which)
     .n_mems = 1, .mem = {{1, 0, 0, 4096}},
   };
   Consumer *c;
-  int lfd, sock, fd = -1;
+  int lfd, sock, fd = -1, fds_before = count_fds ();
 
   sock = fake_sink_accept (f, &lfd, &c);
   switch (which) {
@@ -777,6 +790,25 @@ hostile_case (Fixture * f, guint which)
     case 5:                    /* garbage bytes */
       g_assert_cmpint (send (sock, "garbage!", 8, MSG_NOSIGNAL), ==, 8);
       break;
+    case 6:{                   /* more blocks than anyone should map */
+      gint64 end = g_get_monotonic_time () + CHILD_TIMEOUT_US;
+      guint id;
+      int ret = 0;
+
+      fd = memfd_of (4096, TRUE);
+      for (id = 1; id <= 1100 && (ret == 0 || ret == -EAGAIN); ) {
+        mem.id = id;
+        ret = hbmem_ipc_send (sock, HBMEM_IPC_MEM, &mem, sizeof (mem), &fd,
+            1);
+        if (ret == -EAGAIN) {
+          g_assert_cmpint (g_get_monotonic_time (), <, end);
+          g_usleep (1000);
+        } else {
+          id++;
+        }
+      }
+      break;
+    }
     default:
       g_assert_not_reached ();
   }
@@ -790,6 +822,8 @@ hostile_case (Fixture * f, guint which)
   close (sock);
   close (lfd);
   g_unlink (f->sock);
+  /* every fd the hostile sink pushed on hbmemsrc was closed */
+  g_assert_cmpint (count_fds (), ==, fds_before);
 }
 
 static void
@@ -797,7 +831,7 @@ test_source_survives_hostile_sink (Fixture * f, gconstpointer d)
 {
   guint i;
 
-  for (i = 0; i < 6; i++)
+  for (i = 0; i < 7; i++)
     hostile_case (f, i);
 }
 
