@@ -426,6 +426,8 @@ typedef struct
   gchar *bad_sum;
   GstBuffer *held[2];
   const Vivid *v;
+  guint stride_align;           /* mask proposed with our pool, 0: none */
+  gint stride;                  /* stride of the imported frames */
 } Run;
 
 static void
@@ -832,17 +834,26 @@ test_v4l2sink_dmabuf_import_loops_our_frames (gconstpointer data)
 
 /* ---- v4l2src io-mode=dmabuf-import ------------------------------------ */
 
+/* SHA-1 of the visible picture of an RGB frame (its video meta's strides). */
 static gchar *
 frame_sum (GstBuffer * buf)
 {
-  GstMapInfo map;
-  gchar *sum;
+  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA1);
+  GstVideoFrame frame;
+  GstVideoInfo info;
+  gchar *out;
+  guint y;
 
-  g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READ));
-  g_assert_cmpuint (map.size, >=, FRAME_BYTES);
-  sum = g_compute_checksum_for_data (G_CHECKSUM_SHA1, map.data, FRAME_BYTES);
-  gst_buffer_unmap (buf, &map);
-  return sum;
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, WIDTH, HEIGHT);
+  g_assert_true (gst_video_frame_map (&frame, &info, buf, GST_MAP_READ));
+  for (y = 0; y < HEIGHT; y++)
+    g_checksum_update (sum, (const guchar *) GST_VIDEO_FRAME_PLANE_DATA
+        (&frame, 0) + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
+        WIDTH * 3);
+  gst_video_frame_unmap (&frame);
+  out = g_strdup (g_checksum_get_string (sum));
+  g_checksum_free (sum);
+  return out;
 }
 
 #define SRC_FRAMES 30
@@ -872,6 +883,8 @@ import_sample (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   g_mutex_lock (&r->lock);
   /* a buffer of our pool, holding a dma-buf of the hbmem driver */
   g_assert_true (buf->pool == r->pool);
+  g_assert_nonnull (gst_buffer_get_video_meta (buf));
+  r->stride = gst_buffer_get_video_meta (buf)->stride[0];
   seen_record (r->seen, buf);
   if (!g_hash_table_contains (r->mmap_sums, sum)) {
     r->bad_frames++;
@@ -899,6 +912,7 @@ propose_our_pool (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   GstCaps *caps;
   gboolean need_pool;
   GstVideoInfo vinfo;
+  guint size;
 
   if (GST_QUERY_TYPE (query) != GST_QUERY_ALLOCATION)
     return GST_PAD_PROBE_OK;
@@ -908,8 +922,22 @@ propose_our_pool (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   config = gst_buffer_pool_get_config (r->pool);
   gst_buffer_pool_config_set_params (config, caps, vinfo.size, 4, 0);
   gst_buffer_pool_config_add_option (config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+  if (r->stride_align) {
+    GstVideoAlignment align;
+
+    gst_video_alignment_reset (&align);
+    align.stride_align[0] = r->stride_align;
+    gst_buffer_pool_config_add_option (config,
+        GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT);
+    gst_buffer_pool_config_set_video_alignment (config, &align);
+  }
   g_assert_true (gst_buffer_pool_set_config (r->pool, config));
-  gst_query_add_allocation_pool (query, r->pool, vinfo.size, 4, 0);
+  /* the pool's size: a padded stride makes the frame bigger */
+  config = gst_buffer_pool_get_config (r->pool);
+  g_assert_true (gst_buffer_pool_config_get_params (config, NULL, &size,
+          NULL, NULL));
+  gst_structure_free (config);
+  gst_query_add_allocation_pool (query, r->pool, size, 4, 0);
   gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
   return GST_PAD_PROBE_HANDLED;
 }
@@ -941,10 +969,18 @@ capture (Run * r, const char *io_mode, GstPadProbeCallback on_buffer,
   gst_object_unref (p);
 }
 
+/* One capture run: which vivid instance, which stride alignment we ask. */
+struct SrcCase
+{
+  const Vivid *v;
+  guint stride_align;
+};
+
 static void
 test_v4l2src_dmabuf_import_into_our_pool (gconstpointer data)
 {
-  const Vivid *v = data;
+  const struct SrcCase *sc = data;
+  const Vivid *v = sc->v;
   gchar *fds_before;
   guint i;
   Run r;
@@ -966,10 +1002,22 @@ test_v4l2src_dmabuf_import_into_our_pool (gconstpointer data)
   r.pool = gst_hbmem_buffer_pool_new ();
   r.frames = 0;
   r.done = FALSE;
+  r.stride_align = sc->stride_align;
   capture (&r, "dmabuf-import", import_sample, TRUE);
-  g_test_message ("%u frames imported into %u hbmem buffers, %u differ "
-      "from the mmap capture", r.frames, g_hash_table_size (r.seen),
-      r.bad_frames);
+  g_test_message ("%u frames imported into %u hbmem buffers (stride %d), "
+      "%u differ from the mmap capture", r.frames,
+      g_hash_table_size (r.seen), r.stride, r.bad_frames);
+  /*
+   * With an alignment v4l2 took our padded stride (it set it on vivid):
+   * hb_mem strides are whole pixels, so 3-byte RGB pixels and a 256-byte
+   * alignment give 768 pixels, 2304 bytes.
+   */
+  if (sc->stride_align) {
+    g_assert_cmpint (r.stride, >, WIDTH * 3);
+    g_assert_cmpint (r.stride & sc->stride_align, ==, 0);
+    g_assert_cmpint (r.stride % 3, ==, 0);
+  } else
+    g_assert_cmpint (r.stride, ==, WIDTH * 3);
   if (r.bad_frames)
     g_error ("%u of %u frames differ from the mmap capture (e.g. %s)",
         r.bad_frames, r.frames, r.bad_sum);
@@ -1131,11 +1179,17 @@ main (int argc, char **argv)
           test_v4l2sink_dmabuf_import_loops_our_frames);
       g_free (path);
     }
-    path = g_strdup_printf ("/gst-v4l2/%s/v4l2src/dmabuf-import-into-our-pool",
-        vivids[i].allocator);
-    g_test_add_data_func (path, &vivids[i],
-        test_v4l2src_dmabuf_import_into_our_pool);
-    g_free (path);
+    for (f = 0; f < 2; f++) {
+      static struct SrcCase src_cases[G_N_ELEMENTS (vivids)][2];
+
+      src_cases[i][f].v = &vivids[i];
+      src_cases[i][f].stride_align = f ? 255 : 0;
+      path = g_strdup_printf ("/gst-v4l2/%s/v4l2src/dmabuf-import-into-our-"
+          "pool%s", vivids[i].allocator, f ? "/stride-256" : "");
+      g_test_add_data_func (path, &src_cases[i][f],
+          test_v4l2src_dmabuf_import_into_our_pool);
+      g_free (path);
+    }
   }
   g_test_add_func ("/gst-v4l2/pool/survives-importer-closing-fds",
       test_pool_survives_importer_closing_fds);
