@@ -584,10 +584,17 @@ test_killed_consumer_releases_its_buffers (Fixture * f, gconstpointer d)
   gchar *text;
   Consumer *c;
   GPid prod, victim;
+  gint64 end;
 
   prod = spawn_launch (f, desc, log);
   wait_socket (f);
   victim = spawn_launch (f, cdesc, NULL);
+  /* the victim must be connected before it is killed */
+  end = g_get_monotonic_time () + CHILD_TIMEOUT_US;
+  while (!log_has (log, "consumer connected")) {
+    g_assert_cmpint (g_get_monotonic_time (), <, end);
+    g_usleep (10 * 1000);
+  }
   c = consumer_new (f->sock, NULL);
   while (c->hashes->len < 10)
     g_assert_true (consumer_step (c, FALSE, NULL));
