@@ -20,7 +20,7 @@ shift
 
 plugindir=$(pkg-config --variable=pluginsdir gstreamer-1.0 2>/dev/null ||
 	echo /usr/lib/x86_64-linux-gnu/gstreamer-1.0)
-for p in coreelements coretracers video4linux2 app; do
+for p in coreelements coretracers video4linux2 app videotestsrc; do
 	if [ ! -e "$plugindir/libgst$p.so" ]; then
 		echo "SKIP: no GStreamer plugin $p in $plugindir" >&2
 		exit 77
@@ -70,16 +70,19 @@ fi
 
 script='
 mkdir -p "$GST_PLUGIN_SYSTEM_PATH_1_0"
-for p in coreelements coretracers video4linux2 app; do
+for p in coreelements coretracers video4linux2 app videotestsrc; do
 	ln -sf "$HBMEM_GST_PLUGINDIR/libgst$p.so" "$GST_PLUGIN_SYSTEM_PATH_1_0/"
 done
 "$@" || exit $?
 [ -z "${HBMEM_GST_PLUGIN:-}" ] && exit 0
-cap=$(for d in /sys/class/video4linux/video*; do
-	grep -qx "vivid-000-vid-cap" "$d/name" 2>/dev/null && echo /dev/${d##*/}
-done | head -1)
-[ -n "$cap" ] || { echo "# no vivid capture node for the hbmemsink recipe"; exit 0; }
-'"'$here/gst-v4l2-hbmemsink.sh'"' "$cap"'
+node() {
+	for d in /sys/class/video4linux/video*; do
+		grep -qx "$1" "$d/name" 2>/dev/null && echo /dev/${d##*/}
+	done | head -1
+}
+cap=$(node vivid-000-vid-cap) out=$(node vivid-000-vid-out)
+[ -n "$cap" ] && [ -n "$out" ] || { echo "# no vivid nodes for the gst-launch recipes"; exit 0; }
+'"'$here/gst-v4l2-hbmemsink.sh'"' "$cap" "$out"'
 
 # The console log goes next to the program (the shared default is
 # overwritten by any other guest run).
