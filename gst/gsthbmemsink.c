@@ -45,6 +45,7 @@
 #endif
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -116,6 +117,7 @@ typedef struct
   GHashTable *known;            /* block ids this consumer has an fd for */
   GHashTable *held;             /* seq -> GstBuffer it has not released */
   guint64 next_seq;
+  GQueue *pending;              /* HbmemPendingEvent its queue had no room for */
   gboolean ready;               /* it said HELLO: it is streaming */
   gboolean stalled;             /* full backlog outlasted stall-timeout */
   gboolean dead;                /* a send failed for good: drop it */
@@ -230,27 +232,100 @@ sink_block_id (GstHbmemSink * self, GstMemory * mem, GstMemory ** root)
 
 /* ---- clients --------------------------------------------------------- */
 
+/*
+ * Events are never dropped: one that finds the consumer's socket queue full
+ * (unix datagram queues are short: net.unix.max_dgram_qlen, 10 by default)
+ * waits here, and the thread sends it when the socket is writable again.
+ * Buffers do not overtake it.
+ */
+#define MAX_PENDING_EVENTS 256
+
+typedef struct
+{
+  guint32 type;
+  guint32 seqnum;
+  gchar *text;
+} HbmemPendingEvent;
+
+static void
+pending_event_free (HbmemPendingEvent * p)
+{
+  g_free (p->text);
+  g_free (p);
+}
+
 static void
 client_free (HbmemSinkClient * c)
 {
   close (c->sock);
   g_hash_table_unref (c->known);
   g_hash_table_unref (c->held);
+  g_queue_free_full (c->pending, (GDestroyNotify) pending_event_free);
   g_free (c);
 }
 
+/* Send what waits; with self->lock held. 0, or -1 when the peer broke. */
 static int
-client_send_event (HbmemSinkClient * c, GstEvent * ev)
+client_flush_locked (HbmemSinkClient * c)
 {
+  HbmemPendingEvent *p;
+
+  while ((p = g_queue_peek_head (c->pending))) {
+    int ret = hbmem_ipc_send_event (c->sock, p->type, p->seqnum, p->text);
+
+    if (ret == -EAGAIN)
+      return 0;
+    if (ret < 0)
+      return -1;
+    pending_event_free (g_queue_pop_head (c->pending));
+  }
+  return 0;
+}
+
+/*
+ * Send @ev to @c, or queue it behind earlier ones; with self->lock held.
+ * 0 when sent or queued (then the thread is asked to watch for room), -1
+ * when the consumer broke or let too many events pile up.
+ */
+static int
+sink_send_event_locked (GstHbmemSink * self, HbmemSinkClient * c,
+    GstEvent * ev)
+{
+  HbmemPendingEvent *p;
   gchar *text = gst_hbmem_ipc_event_to_text (ev);
   int ret;
 
   if (!text)
-    return -EINVAL;
-  ret = hbmem_ipc_send_event (c->sock, GST_EVENT_TYPE (ev),
-      GST_EVENT_SEQNUM (ev), text);
-  g_free (text);
-  return ret;
+    return 0;                   /* nothing we can say about it */
+  if (g_queue_is_empty (c->pending)) {
+    ret = hbmem_ipc_send_event (c->sock, GST_EVENT_TYPE (ev),
+        GST_EVENT_SEQNUM (ev), text);
+    if (ret != -EAGAIN) {
+      g_free (text);
+      return ret < 0 ? -1 : 0;
+    }
+  }
+  if (g_queue_get_length (c->pending) >= MAX_PENDING_EVENTS) {
+    g_free (text);
+    return -1;
+  }
+  p = g_new0 (HbmemPendingEvent, 1);
+  p->type = GST_EVENT_TYPE (ev);
+  p->seqnum = GST_EVENT_SEQNUM (ev);
+  p->text = text;
+  g_queue_push_tail (c->pending, p);
+  gst_poll_fd_ctl_write (self->poll, &c->pfd, TRUE);
+  gst_poll_restart (self->poll);
+  return 0;
+}
+
+/* Whether the consumer's socket queue has room for one more message. */
+static gboolean
+client_writable (HbmemSinkClient * c)
+{
+  struct pollfd pfd = { c->sock, POLLOUT, 0 };
+
+  return poll (&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT);
 }
 
 /* A new consumer: greet it and give it the stream's current state. */
@@ -262,32 +337,36 @@ sink_accept (GstHbmemSink * self)
 
   while (hbmem_ipc_accept (self->listen_fd, &sock) == 0) {
     struct hbmem_ipc_hello hello = { 0, };
+    gboolean dead;
 
     c = g_new0 (HbmemSinkClient, 1);
     c->sock = sock;
     c->known = g_hash_table_new (NULL, NULL);
     c->held = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
         (GDestroyNotify) gst_buffer_unref);
+    c->pending = g_queue_new ();
     c->next_seq = 1;
     hello.pid = (guint32) getpid ();
     hello.backlog = self->backlog;
-
-    g_mutex_lock (&self->lock);
-    if (hbmem_ipc_send (sock, HBMEM_IPC_HELLO, &hello, sizeof (hello),
-            NULL, 0) < 0)
-      c->dead = TRUE;
-    for (i = 0; i < N_STICKY && !c->dead; i++)
-      if (self->sticky[i] && client_send_event (c, self->sticky[i]) < 0)
-        c->dead = TRUE;
-    if (c->dead) {
-      g_mutex_unlock (&self->lock);
-      client_free (c);
-      continue;
-    }
     gst_poll_fd_init (&c->pfd);
     c->pfd.fd = sock;
     gst_poll_add_fd (self->poll, &c->pfd);
     gst_poll_fd_ctl_read (self->poll, &c->pfd, TRUE);
+
+    g_mutex_lock (&self->lock);
+    /* a fresh socket's queue is empty: HELLO always fits */
+    dead = hbmem_ipc_send (sock, HBMEM_IPC_HELLO, &hello, sizeof (hello),
+        NULL, 0) < 0;
+    for (i = 0; i < N_STICKY && !dead; i++)
+      if (self->sticky[i] && sink_send_event_locked (self, c,
+              self->sticky[i]) < 0)
+        dead = TRUE;
+    if (dead) {
+      g_mutex_unlock (&self->lock);
+      gst_poll_remove_fd (self->poll, &c->pfd);
+      client_free (c);
+      continue;
+    }
     self->clients = g_list_append (self->clients, c);
     g_cond_broadcast (&self->cond);
     g_mutex_unlock (&self->lock);
@@ -380,21 +459,34 @@ sink_thread (gpointer data)
 
     if (gst_poll_wait (self->poll, GST_CLOCK_TIME_NONE) < 0 && errno == EBUSY)
       break;
-    if (gst_poll_fd_can_read (self->poll, &lfd))
-      sink_accept (self);
-    /* only this thread adds or removes clients */
+    /* only this thread adds or removes clients; new ones come after */
     for (l = self->clients; l; l = l->next) {
       HbmemSinkClient *c = l->data;
 
       if (c->dead || gst_poll_fd_has_closed (self->poll, &c->pfd) ||
           gst_poll_fd_has_error (self->poll, &c->pfd) ||
           (gst_poll_fd_can_read (self->poll, &c->pfd) &&
-              !sink_read_client (self, c, msg)))
+              !sink_read_client (self, c, msg))) {
         gone = g_list_prepend (gone, c);
+        continue;
+      }
+      if (gst_poll_fd_can_write (self->poll, &c->pfd)) {
+        g_mutex_lock (&self->lock);
+        if (client_flush_locked (c) < 0)
+          c->dead = TRUE;
+        if (g_queue_is_empty (c->pending))
+          gst_poll_fd_ctl_write (self->poll, &c->pfd, FALSE);
+        g_cond_broadcast (&self->cond);
+        g_mutex_unlock (&self->lock);
+        if (c->dead)
+          gone = g_list_prepend (gone, c);
+      }
     }
     for (l = gone; l; l = l->next)
       sink_drop_client (self, l->data);
     g_list_free (gone);
+    if (gst_poll_fd_can_read (self->poll, &lfd))
+      sink_accept (self);
   }
   gst_poll_remove_fd (self->poll, &lfd);
   g_free (msg);
@@ -443,11 +535,15 @@ sink_forget_locked (HbmemSinkClient * c, GArray * ids)
   for (i = 0; i < ids->len && !c->dead; i++) {
     struct hbmem_ipc_forget f = { g_array_index (ids, guint32, i), 0 };
 
+    int ret;
+
     if (!g_hash_table_remove (c->known, GUINT_TO_POINTER (f.id)))
       continue;
-    if (hbmem_ipc_send (c->sock, HBMEM_IPC_FORGET, &f, sizeof (f), NULL,
-            0) < 0)
-      c->dead = TRUE;           /* it would map a stale block: drop it */
+    /* ids are never reused: a FORGET lost to a full queue only leaves the
+     * consumer a mapping it no longer needs, until it disconnects */
+    ret = hbmem_ipc_send (c->sock, HBMEM_IPC_FORGET, &f, sizeof (f), NULL, 0);
+    if (ret < 0 && ret != -EAGAIN)
+      c->dead = TRUE;
   }
 }
 
@@ -463,7 +559,8 @@ sink_send_locked (GstHbmemSink * self, HbmemSinkClient * c, GstBuffer * buf,
   guint i;
   int ret;
 
-  if (g_hash_table_size (c->held) >= self->backlog)
+  if (g_hash_table_size (c->held) >= self->backlog ||
+      !g_queue_is_empty (c->pending))
     return 0;
   for (i = 0; i < b.n_mems; i++) {
     struct hbmem_ipc_mem m = { b.mem[i].id, 0, 0 };
@@ -602,7 +699,15 @@ sink_wait_for_client (GstHbmemSink * self)
   return ok;
 }
 
-/* A consumer that holds its whole backlog and is not known to stall. */
+/* No room for a buffer: backlog held, events waiting, or queue full. */
+static gboolean
+client_full (GstHbmemSink * self, HbmemSinkClient * c)
+{
+  return g_hash_table_size (c->held) >= self->backlog ||
+      !g_queue_is_empty (c->pending) || !client_writable (c);
+}
+
+/* A consumer that has no room for a buffer and is not known to stall. */
 static gboolean
 sink_any_full_locked (GstHbmemSink * self)
 {
@@ -611,8 +716,7 @@ sink_any_full_locked (GstHbmemSink * self)
   for (l = self->clients; l; l = l->next) {
     HbmemSinkClient *c = l->data;
 
-    if (c->ready && !c->dead && !c->stalled &&
-        g_hash_table_size (c->held) >= self->backlog)
+    if (c->ready && !c->dead && !c->stalled && client_full (self, c))
       return TRUE;
   }
   return FALSE;
@@ -631,14 +735,15 @@ sink_wait_for_room_locked (GstHbmemSink * self)
       (gint64) self->stall_timeout * G_TIME_SPAN_MILLISECOND;
   GList *l;
 
-  while (sink_any_full_locked (self) && !self->unlocked)
-    if (!g_cond_wait_until (&self->cond, &self->lock, end))
-      break;
+  /* releases signal the cond; a queue draining does not: look often */
+  while (sink_any_full_locked (self) && !self->unlocked &&
+      g_get_monotonic_time () < end)
+    g_cond_wait_until (&self->cond, &self->lock,
+        MIN (end, g_get_monotonic_time () + G_TIME_SPAN_MILLISECOND));
   for (l = self->clients; l; l = l->next) {
     HbmemSinkClient *c = l->data;
 
-    if (c->ready && g_hash_table_size (c->held) >= self->backlog &&
-        !c->stalled) {
+    if (c->ready && !c->dead && !c->stalled && client_full (self, c)) {
       c->stalled = TRUE;
       GST_INFO_OBJECT (self, "consumer (fd %d) stalled: it holds %u buffers "
           "after %u ms; it misses buffers until it releases one", c->sock,
@@ -775,8 +880,7 @@ gst_hbmem_sink_event (GstBaseSink * bsink, GstEvent * event)
     for (l = self->clients; l; l = l->next) {
       HbmemSinkClient *c = l->data;
 
-      /* an event lost to a full queue would corrupt the stream: drop it */
-      if (!c->dead && client_send_event (c, event) < 0) {
+      if (!c->dead && sink_send_event_locked (self, c, event) < 0) {
         c->dead = TRUE;
         reap = TRUE;
       }

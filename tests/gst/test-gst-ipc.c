@@ -26,8 +26,10 @@
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
+#include <gst/allocators/allocators.h>
 
 #include "hbmemipc.h"
+#include "hb_mem_ext.h"
 
 #define CHILD_TIMEOUT_US (60 * G_USEC_PER_SEC)
 #define PULL_TIMEOUT_NS (20 * GST_SECOND)
@@ -198,6 +200,19 @@ log_has (const gchar * path, const gchar * needle)
   return ok;
 }
 
+/* What the producers' hb_mem (same machine, same config) hands out. */
+static gint
+backend_is_dmabuf (void)
+{
+  char name[32];
+  uint32_t caps = 0;
+
+  g_assert_cmpint (hb_mem_module_open (), ==, 0);
+  g_assert_cmpint (hb_mem_get_backend (name, sizeof (name), &caps), ==, 0);
+  g_assert_cmpint (hb_mem_module_close (), ==, 0);
+  return (caps & HB_MEM_BACKEND_CAP_DMABUF) != 0;
+}
+
 /* ---- frames -------------------------------------------------------- */
 
 /* FNV-1a over the visible bytes of every plane (strides may differ). */
@@ -277,6 +292,7 @@ typedef struct
   GPtrArray *caps;              /* caps of each frame */
   GArray *offsets;              /* GST_BUFFER_OFFSET of each frame */
   gboolean eos;
+  gint dmabuf;                  /* -1 unknown, else first memory's type */
   GError *error;
 } Consumer;
 
@@ -296,6 +312,7 @@ consumer_new (const gchar * sock, const gchar * extra)
   c->hashes = g_array_new (FALSE, FALSE, sizeof (guint64));
   c->offsets = g_array_new (FALSE, FALSE, sizeof (guint64));
   c->caps = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_caps_unref);
+  c->dmabuf = -1;
   g_assert_cmpint (gst_element_set_state (c->pipe, GST_STATE_PLAYING), !=,
       GST_STATE_CHANGE_FAILURE);
   return c;
@@ -316,6 +333,10 @@ consumer_step (Consumer * c, gboolean hash, GstSample ** keep)
 
     g_array_append_val (c->hashes, hv);
     g_array_append_val (c->offsets, off);
+    if (c->dmabuf < 0)
+      c->dmabuf = gst_is_dmabuf_memory (gst_buffer_peek_memory (b, 0));
+    /* fd memory either way: zero-copy, never a copy into system memory */
+    g_assert_true (gst_is_fd_memory (gst_buffer_peek_memory (b, 0)));
     g_ptr_array_add (c->caps, gst_caps_ref (gst_sample_get_caps (s)));
     if (keep && !*keep)
       *keep = s;
@@ -393,6 +414,9 @@ test_frames_arrive_intact_in_order_then_eos (Fixture * f, gconstpointer d)
         g_array_index (want, guint64, i));
     g_assert_cmpuint (g_array_index (c->offsets, guint64, i), ==, i);
   }
+  /* dmabuf memory exactly when the backend makes real dma-bufs */
+  g_assert_cmpint (c->dmabuf, ==, backend_is_dmabuf ());
+  g_test_message ("backend blocks are %s", c->dmabuf ? "dma-bufs" : "memfds");
   consumer_free (c);
   g_assert_cmpint (wait_child (f, prod, CHILD_TIMEOUT_US), ==, 0);
   g_assert_true (log_counters (log, &sent, &dropped, &copies));
