@@ -340,6 +340,46 @@ queue_lock(uint64_t id, struct hbmem_queue **out)
 }
 
 /*
+ * queue_lock() for the hot calls: the lock's mode stays in *@biased (a
+ * register) instead of the header; it is parked in the header
+ * (park()/unpark()) around anything that drops and retakes the lock.
+ */
+static inline __attribute__((always_inline)) int
+queue_enter(uint64_t id, struct hbmem_queue **out, bool *biased)
+{
+	uint64_t bits = id ^ __atomic_load_n(&id_key, __ATOMIC_RELAXED);
+	struct hbmem_queue *q;
+
+	if (id == 0)
+		return -ENOENT;
+	q = header_at((uint32_t)(bits & (QUEUE_MAX - 1)));
+	if (!q)
+		return -ENOENT;
+	*biased = hbmem_block_enter(&q->lock);
+	if (__builtin_expect(q->id != id, 0)) {
+		hbmem_block_leave(&q->lock, *biased);
+		return -ENOENT;
+	}
+	*out = q;
+	return 0;
+}
+
+static inline void queue_leave(struct hbmem_queue *q, bool biased)
+{
+	hbmem_block_leave(&q->lock, biased);
+}
+
+static inline void park(struct hbmem_queue *q, bool biased)
+{
+	q->lock.held_biased = biased;
+}
+
+static inline bool unpark(struct hbmem_queue *q)
+{
+	return q->lock.held_biased;
+}
+
+/*
  * Unlock @q; the thread that finds a destroyed queue's header with no
  * waiter left puts it back on the free list.
  */
@@ -622,6 +662,7 @@ HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
 					int64_t timeout)
 {
 	struct hbmem_queue *q;
+	bool biased;
 	uint64_t id;
 	uint32_t s;
 	int ret;
@@ -629,7 +670,7 @@ HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
 	if (!queue || !slot)
 		return closed_or(-EINVAL);
 	id = queue->unique_id;
-	ret = queue_lock(id, &q);
+	ret = queue_enter(id, &q, &biased);
 	if (ret < 0)
 		return closed_or(ret);
 	if (__builtin_expect(q->free.len != 0, 1)) {
@@ -638,9 +679,11 @@ HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
 		s = ring_pop_head(&q->queued, q->count);
 		q->drops++;
 	} else {
+		park(q, biased);
 		ret = dequeue_slow(q, id, timeout, &s);
+		biased = unpark(q);
 		if (ret < 0) {
-			queue_unlock(q);	/* a destroyed one: recycled */
+			queue_unlock(q);	/* parked; recycles */
 			return queue_err(ret);
 		}
 	}
@@ -649,7 +692,7 @@ HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
 		item_copy(buf, queue_item(q, s), q->item_size);
 	*slot = (int32_t)s;
 	/* live all along (or again, after a wait): nothing to recycle */
-	lock_drop(q);
+	queue_leave(q, biased);
 	return 0;
 }
 
@@ -657,11 +700,12 @@ HBMEM_EXPORT int32_t hb_mem_queue_buf(hb_mem_buf_queue_t *queue,
 				      int32_t slot, const void *buf)
 {
 	struct hbmem_queue *q;
+	bool biased;
 	int ret;
 
 	if (!queue || !buf || slot < 0)
 		return closed_or(-EINVAL);
-	ret = queue_lock(queue->unique_id, &q);
+	ret = queue_enter(queue->unique_id, &q, &biased);
 	if (ret < 0)
 		return closed_or(ret);
 	if ((uint32_t)slot >= q->count) {
@@ -679,7 +723,7 @@ HBMEM_EXPORT int32_t hb_mem_queue_buf(hb_mem_buf_queue_t *queue,
 			futex_wake(&q->take_seq, 1);
 	}
 	/* the lock was held since the id matched: not destroyed */
-	lock_drop(q);
+	queue_leave(q, biased);
 	return queue_err(ret);
 }
 
@@ -705,6 +749,7 @@ HBMEM_EXPORT int32_t hb_mem_request_buf(hb_mem_buf_queue_t *queue,
 					int64_t timeout)
 {
 	struct hbmem_queue *q;
+	bool biased;
 	uint64_t id;
 	uint32_t s;
 	int ret;
@@ -712,13 +757,15 @@ HBMEM_EXPORT int32_t hb_mem_request_buf(hb_mem_buf_queue_t *queue,
 	if (!queue || !slot)
 		return closed_or(-EINVAL);
 	id = queue->unique_id;
-	ret = queue_lock(id, &q);
+	ret = queue_enter(id, &q, &biased);
 	if (ret < 0)
 		return closed_or(ret);
 	if (__builtin_expect(q->queued.len == 0, 0)) {
+		park(q, biased);
 		ret = request_slow(q, id, timeout);
+		biased = unpark(q);
 		if (ret < 0) {
-			queue_unlock(q);	/* a destroyed one: recycled */
+			queue_unlock(q);	/* parked; recycles */
 			return queue_err(ret);
 		}
 	}
@@ -727,7 +774,7 @@ HBMEM_EXPORT int32_t hb_mem_request_buf(hb_mem_buf_queue_t *queue,
 	if (buf)
 		item_copy(buf, queue_item(q, s), q->item_size);
 	*slot = (int32_t)s;
-	lock_drop(q);
+	queue_leave(q, biased);
 	return 0;
 }
 
@@ -735,11 +782,12 @@ HBMEM_EXPORT int32_t hb_mem_release_buf(hb_mem_buf_queue_t *queue,
 					int32_t slot)
 {
 	struct hbmem_queue *q;
+	bool biased;
 	int ret;
 
 	if (!queue || slot < 0)
 		return closed_or(-EINVAL);
-	ret = queue_lock(queue->unique_id, &q);
+	ret = queue_enter(queue->unique_id, &q, &biased);
 	if (ret < 0)
 		return closed_or(ret);
 	if ((uint32_t)slot >= q->count) {
@@ -752,7 +800,7 @@ HBMEM_EXPORT int32_t hb_mem_release_buf(hb_mem_buf_queue_t *queue,
 		if (q->producers_waiting)
 			futex_wake(&q->take_seq, 1);
 	}
-	lock_drop(q);
+	queue_leave(q, biased);
 	return queue_err(ret);
 }
 

@@ -91,8 +91,9 @@ static inline void hbmem_spin_unlock(uint32_t *lock)
  * by the thread itself, holding the lock (create), and only once
  * membarrier() is known to work; without it the lock is never biased.
  *
- * @held_biased says how the holder took the lock; only the holder touches
- * it.
+ * hbmem_block_enter() returns how the lock was taken, for
+ * hbmem_block_leave(); hbmem_block_take() and hbmem_block_drop() keep it
+ * in @held_biased instead, which only the holder touches.
  */
 struct hbmem_block {
 	uint32_t lock;
@@ -155,34 +156,46 @@ static __attribute__((noinline)) void hbmem_block_revoke(struct hbmem_block *l)
 		hbmem_spin_wait(&spins);
 }
 
-static inline void hbmem_block_take(struct hbmem_block *l)
+/* Take @l: true when taken in biased mode (for hbmem_block_leave()). */
+static inline bool hbmem_block_enter(struct hbmem_block *l)
 {
 	uintptr_t me = hbmem_self();
 
-	if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == me) {
+	/* laid out for the owner: the other path pays an xchg anyway */
+	if (__builtin_expect(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == me,
+			     1)) {
 		__atomic_store_n(&l->busy, 1, __ATOMIC_RELAXED);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		if (__builtin_expect(__atomic_load_n(&l->owner,
 						     __ATOMIC_ACQUIRE) == me,
-				     1)) {
-			l->held_biased = 1;
-			return;
-		}
+				     1))
+			return true;
 		__atomic_store_n(&l->busy, 0, __ATOMIC_RELEASE);
 	}
 	hbmem_spin_lock(&l->lock);
 	if (__builtin_expect(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) != 0,
 			     0))
 		hbmem_block_revoke(l);
-	l->held_biased = 0;
+	return false;
+}
+
+static inline void hbmem_block_leave(struct hbmem_block *l, bool biased)
+{
+	if (biased)
+		__atomic_store_n(&l->busy, 0, __ATOMIC_RELEASE);
+	else
+		hbmem_spin_unlock(&l->lock);
+}
+
+/* The same, the mode kept in @l->held_biased. */
+static inline void hbmem_block_take(struct hbmem_block *l)
+{
+	l->held_biased = hbmem_block_enter(l);
 }
 
 static inline void hbmem_block_drop(struct hbmem_block *l)
 {
-	if (l->held_biased)
-		__atomic_store_n(&l->busy, 0, __ATOMIC_RELEASE);
-	else
-		hbmem_spin_unlock(&l->lock);
+	hbmem_block_leave(l, l->held_biased);
 }
 
 /* Make the calling thread the owner of @l, which it holds. */
