@@ -26,12 +26,12 @@
  * CPU when it is held, as the pool's) guards all of it: an uncontended call
  * costs one atomic instruction. The lock is biased (spinlock.h) to the
  * thread that created the queue: until another thread first touches the
- * queue, that thread's calls take no atomic instruction at all. Nothing
- * sleeps holding it. Producers wait
- * on the futex word take_seq, consumers on request_seq (in place of
- * condition variables): a waiter reads the word under the lock, counts
- * itself in producers_waiting or consumers_waiting, drops the lock and
- * sleeps with FUTEX_WAIT for as long as the word is unchanged, with a
+ * queue, that thread's calls take no atomic instruction at all (the hot
+ * calls keep the lock's mode in a register). Nothing sleeps holding it.
+ * Producers wait on the futex word take_seq, consumers on request_seq (in
+ * place of condition variables): a waiter reads the word under the lock,
+ * counts itself in producers_waiting or consumers_waiting, drops the lock
+ * and sleeps with FUTEX_WAIT for as long as the word is unchanged, with a
  * relative timeout recomputed from its CLOCK_MONOTONIC deadline. A signal
  * bumps the word under the lock and wakes one sleeper, and is only sent
  * when the count of waiters says someone sleeps, so the uncontended path
