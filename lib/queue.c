@@ -696,6 +696,16 @@ HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
 	return 0;
 }
 
+/* A slot of @q (locked) was queued and someone waits: wake who needs it. */
+static __attribute__((noinline)) void queued_wake(struct hbmem_queue *q)
+{
+	if (q->consumers_waiting)
+		futex_wake(&q->request_seq, 1);
+	/* overwrite mode: a producer may take the queued slot */
+	if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE && q->producers_waiting)
+		futex_wake(&q->take_seq, 1);
+}
+
 HBMEM_EXPORT int32_t hb_mem_queue_buf(hb_mem_buf_queue_t *queue,
 				      int32_t slot, const void *buf)
 {
@@ -716,11 +726,9 @@ HBMEM_EXPORT int32_t hb_mem_queue_buf(hb_mem_buf_queue_t *queue,
 		item_copy(queue_item(q, (uint32_t)slot), buf, q->item_size);
 		q->state[slot] = SLOT_QUEUE;
 		ring_push_tail(&q->queued, q->count, (uint32_t)slot);
-		if (q->consumers_waiting)
-			futex_wake(&q->request_seq, 1);
-		if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE &&
-		    q->producers_waiting)
-			futex_wake(&q->take_seq, 1);
+		if (__builtin_expect(q->consumers_waiting | q->producers_waiting,
+				     0))
+			queued_wake(q);
 	}
 	/* the lock was held since the id matched: not destroyed */
 	queue_leave(q, biased);

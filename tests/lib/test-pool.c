@@ -980,6 +980,33 @@ static void test_pool_creator_busy_while_another_thread_joins(
 	}
 }
 
+/* The creator (the lock's biased owner) has exited: others just use it. */
+static void *create_pool_run(void *arg)
+{
+	assert_ok(hb_mem_pool_create(64 * PAGE, 0, arg));
+	return NULL;
+}
+
+static void test_pool_outlives_its_creating_thread(TestModule *m,
+						   gconstpointer d)
+{
+	struct hammer h = { .rounds = 1000 };
+	hb_mem_pool_t pool, info;
+	pthread_t th;
+
+	g_assert_cmpint(pthread_create(&th, NULL, create_pool_run, &pool), ==,
+			0);
+	g_assert_cmpint(pthread_join(th, NULL), ==, 0);
+	h.fd = pool.fd;
+	hammer_pool(&h);
+	g_assert_cmpint(h.failures, ==, 0);
+	info = pool_info(pool.fd);
+	g_assert_cmpint(info.avail_page_cnt, ==, 64);
+	g_assert_cmpint(info.cur_client_cnt, ==, 0);
+	assert_pool_valid(pool.fd);
+	assert_ok(hb_mem_pool_destroy(pool.fd));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1035,5 +1062,7 @@ int main(int argc, char **argv)
 			test_pool_lookups_hold_while_other_pools_come_and_go);
 	add_module_test("/pool/creator-busy-while-another-thread-joins",
 			test_pool_creator_busy_while_another_thread_joins);
+	add_module_test("/pool/outlives-its-creating-thread",
+			test_pool_outlives_its_creating_thread);
 	return g_test_run();
 }

@@ -839,6 +839,41 @@ static void test_creator_keeps_producing_while_a_consumer_thread_joins(
 	}
 }
 
+/* The creator (the lock's biased owner) has exited: others just use it. */
+static gpointer create_queue_run(gpointer data)
+{
+	hb_mem_buf_queue_t *q = data;
+
+	*q = make_queue(4, sizeof(Item), 0);
+	return NULL;
+}
+
+static void test_queue_outlives_its_creating_thread(TestModule *m,
+						    gconstpointer d)
+{
+	hb_mem_buf_queue_t q;
+	uint64_t next_seq[1] = { 0 };
+	Worker prod = { .items = 4 };
+	Worker cons = { .items = 4, .next_seq = next_seq, .producers = 1 };
+	int32_t slot;
+	int i;
+
+	g_thread_join(g_thread_new("creator", create_queue_run, &q));
+	prod.queue = cons.queue = q;
+	/* this thread alone, four slots at a time */
+	for (i = 0; i < 250; i++) {
+		producer_run(&prod);
+		consumer_run(&cons);
+		prod.first += 4;
+	}
+	g_assert_cmpint(prod.failures, ==, 0);
+	g_assert_cmpint(cons.failures, ==, 0);
+	g_assert_cmpuint(next_seq[0], ==, 1000);
+	assert_hb(hb_mem_request_buf(&q, &slot, NULL, 0),
+		  HB_MEM_ERR_QUEUE_NO_AVAILABLE_SLOT);
+	assert_ok(hb_mem_destroy_buf_queue(&q));
+}
+
 static void test_many_producers_and_one_consumer_lose_nothing(
 	TestModule *m, gconstpointer d)
 {
@@ -997,5 +1032,7 @@ int main(int argc, char **argv)
 			test_destroy_racing_with_waiters_is_safe);
 	add_module_test("/queue/creator-keeps-producing-while-a-consumer-thread-joins",
 			test_creator_keeps_producing_while_a_consumer_thread_joins);
+	add_module_test("/queue/outlives-its-creating-thread",
+			test_queue_outlives_its_creating_thread);
 	return g_test_run();
 }
