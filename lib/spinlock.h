@@ -90,6 +90,9 @@ static inline void hbmem_spin_unlock(uint32_t *lock)
  * spinlock with one more load and compare per take. The bias is set only
  * by the thread itself, holding the lock (create), and only once
  * membarrier() is known to work; without it the lock is never biased.
+ * Registering for membarrier() happens once per process, at the first
+ * create: microseconds while the process has one thread, an RCU grace
+ * period (about 10 ms on a VM) once it has more.
  *
  * hbmem_block_enter() returns how the lock was taken, for
  * hbmem_block_leave(); hbmem_block_take() and hbmem_block_drop() keep it
