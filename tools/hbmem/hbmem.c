@@ -44,28 +44,11 @@ static void usage(FILE *f)
 		"--json   the same as one JSON object\n");
 }
 
-/* The heaps as this process's library sees them (capacities only). */
+/* No machine-wide state: the heaps' capacities, as this process sees them. */
 static int status_from_library(struct hbmem_status *st)
 {
-	int32_t count = 0, i;
-
-	if (hb_mem_get_heap_count(&count))
-		return -EIO;
-	for (i = 0; i < count; i++) {
-		hb_mem_heap_info_t info;
-		struct status_heap *h;
-
-		if (hb_mem_get_heap_info(i, &info))
-			return -EIO;
-		h = status_add_heap(st);
-		if (!h)
-			return -ENOMEM;
-		snprintf(h->name, sizeof(h->name), "%s", info.name);
-		h->capacity = (int64_t)info.capacity;
-		h->used = h->largest_free = h->buffers = -1;
-	}
 	snprintf(st->source, sizeof(st->source), "none (per-process state)");
-	return 0;
+	return status_heaps_from_library(st);
 }
 
 static int collect(struct hbmem_status *st)

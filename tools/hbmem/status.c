@@ -3,10 +3,12 @@
  * The status tables: building them, and printing them as text (the
  * board's debugfs tables, as a command) or as JSON.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hb_mem_ext.h"
 #include "status.h"
 
 /*
@@ -50,6 +52,28 @@ struct status_buf *status_add_buf(struct hbmem_status *st)
 	b = &st->bufs[st->nbufs++];
 	memset(b, 0, sizeof(*b));
 	return b;
+}
+
+int status_heaps_from_library(struct hbmem_status *st)
+{
+	int32_t count = 0, i;
+
+	if (hb_mem_get_heap_count(&count))
+		return -EIO;
+	for (i = 0; i < count; i++) {
+		hb_mem_heap_info_t info;
+		struct status_heap *h;
+
+		if (hb_mem_get_heap_info(i, &info))
+			return -EIO;
+		h = status_add_heap(st);
+		if (!h)
+			return -ENOMEM;
+		snprintf(h->name, sizeof(h->name), "%s", info.name);
+		h->capacity = (int64_t)info.capacity;
+		h->used = h->largest_free = h->buffers = -1;
+	}
+	return 0;
 }
 
 void status_free(struct hbmem_status *st)

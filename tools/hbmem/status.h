@@ -55,6 +55,12 @@ int status_from_kernel(struct hbmem_status *st);
  */
 int status_from_broker(struct hbmem_status *st);
 
+/*
+ * Append the heaps of this process's library: names and capacities, the
+ * rest unknown (-1). 0 or a negative errno.
+ */
+int status_heaps_from_library(struct hbmem_status *st);
+
 /* Append one zeroed entry; NULL when out of memory. */
 struct status_heap *status_add_heap(struct hbmem_status *st);
 struct status_buf *status_add_buf(struct hbmem_status *st);

@@ -12,31 +12,24 @@
 #include <string.h>
 
 #include "broker.h"
-#include "hb_mem_ext.h"
 #include "status.h"
 
+/* The library's heaps, with what the broker says is charged to each. */
 static int add_heaps(struct hbmem_status *st, const struct hbmem_rep_status *r)
 {
-	int32_t count = 0, i;
 	uint32_t j;
+	int i, ret;
 
-	if (hb_mem_get_heap_count(&count))
-		return -EIO;
-	for (i = 0; i < count; i++) {
-		hb_mem_heap_info_t info;
-		struct status_heap *h;
+	ret = status_heaps_from_library(st);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < st->nheaps; i++) {
+		struct status_heap *h = &st->heaps[i];
 
-		if (hb_mem_get_heap_info(i, &info))
-			return -EIO;
-		h = status_add_heap(st);
-		if (!h)
-			return -ENOMEM;
-		snprintf(h->name, sizeof(h->name), "%s", info.name);
-		h->capacity = (int64_t)info.capacity;
 		h->used = 0;
 		h->buffers = 0;
 		for (j = 0; j < r->n_heaps && j < HBMEM_PROTO_STATUS_HEAPS; j++) {
-			if (strncmp(r->heap[j].name, info.name,
+			if (strncmp(r->heap[j].name, h->name,
 				    HBMEM_PROTO_NAME_MAX))
 				continue;
 			h->used = (int64_t)r->heap[j].used;
