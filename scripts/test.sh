@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it, on a fresh Debian 12 as root:
 # installs what it needs, builds with warnings as errors, runs every suite,
-# then the library suites again under ASan+UBSan and under valgrind.
+# then the library, sharing, tools and GStreamer suites again under
+# ASan+UBSan (and the V4L2 guest test), the threaded parts under TSan, and
+# the library, sharing and GStreamer suites under valgrind.
 # Ends with one line: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,13 +15,11 @@ builds=()
 
 logs=()
 
-run() { # run <build-dir> [--setup NAME] <meson test args...>
-	local dir=$1; shift
-	local log=testlog.json
-	[ "${1:-}" = --setup ] && log=testlog-$2.json
-	rm -f "$dir/meson-logs/$log"
-	meson test -C "$dir" --print-errorlogs "$@" || status=1
-	logs+=("$dir/meson-logs/$log")
+run() { # run <build-dir> <log-name> <meson test args...>
+	local dir=$1 log=$2; shift 2
+	rm -f "$dir/meson-logs/$log.json"
+	meson test -C "$dir" --print-errorlogs --logbase "$log" "$@" || status=1
+	logs+=("$dir/meson-logs/$log.json")
 }
 
 setup() { # setup <build-dir> <meson setup args...>
@@ -31,20 +31,51 @@ setup() { # setup <build-dir> <meson setup args...>
 	fi && ninja -C "$dir" || { echo "build failed: $dir" >&2; exit 1; }
 }
 
+# A broker started by a sanitized test writes its reports here; any line
+# in it fails the run (the broker's stderr is otherwise /dev/null).
+broker_clean() { # broker_clean <file>
+	sleep 3	# brokers exit two seconds after their last client
+	if [ -s "$1" ]; then
+		echo "hbmemd reported errors ($1):" >&2
+		head -40 "$1" >&2
+		status=1
+	fi
+}
+
 echo "== build (gcc, -Werror)"
 setup build-ci -Dwerror=true
 echo "== all suites"
-run build-ci --num-processes 2
+run build-ci testlog --num-processes 2
 
 echo "== ASan+UBSan"
 setup build-asan -Dwerror=true -Db_sanitize=address,undefined \
 	-Db_lundef=false -Dbench=false
-ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
-UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	run build-asan --suite lib --suite alloc --suite install --num-processes 2
+rm -f build-asan/broker-stderr.log
+export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+HBMEM_BROKER_STDERR=$PWD/build-asan/broker-stderr.log \
+	run build-asan testlog-asan --num-processes 2 \
+	--suite lib --suite alloc --suite install --suite share \
+	--suite tools --suite gst --suite gst-ipc
+broker_clean build-asan/broker-stderr.log
+echo "== ASan+UBSan: GStreamer and V4L2 in the QEMU guest"
+run build-asan testlog-asan-v4l2 kernel-gst-v4l2
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+echo "== TSan: the threaded parts (pool, queue, share pool, broker client)"
+setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false \
+	-Dbench=false -Dexamples=false -Dgst=disabled
+TSAN_OPTIONS=halt_on_error=1 \
+	run build-tsan testlog-tsan --num-processes 2 \
+	test-pool test-queue test-stress test-sharepool \
+	test-sharepool-broker test-broker
 
 echo "== valgrind memcheck"
-run build-ci --setup valgrind --suite lib --num-processes 2
+rm -f build-ci/broker-stderr.log
+HBMEM_BROKER_STDERR=$PWD/build-ci/broker-stderr.log \
+	run build-ci testlog-valgrind --setup valgrind --num-processes 2 \
+	--suite lib --suite share --suite gst
+broker_clean build-ci/broker-stderr.log
 
 # One line for the record, counted from meson's own test logs.
 python3 - "${logs[@]}" <<'PY' || status=1
