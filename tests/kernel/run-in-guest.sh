@@ -31,8 +31,9 @@
 # Everything built (module, initramfs, unpacked kernel) is cached under
 # $HBMEM_GUEST_WORK (default tests/kernel/work, or /var/tmp/hbmem-guest-work
 # when the source tree is under /tmp, which the guest cannot see) per kernel
-# version. Paths under /tmp and /run on the host are not visible in the
-# guest: it has its own.
+# version. The guest has its own /tmp and /run: of the host's /tmp it sees
+# only the top directory holding the current directory or this source
+# tree, at the same path (read-only, like the rest of the host).
 # $HBMEM_GUEST_KVER picks the kernel version (default: the one
 # linux-image-amd64 depends on). The installed kernel is used if there is
 # one; otherwise (or with HBMEM_GUEST_UNPACK=1) linux-image-<version> is
@@ -221,6 +222,13 @@ mkdir -p "$run/hbmem"
 	echo '</dev/null'
 } > "$run/hbmem/cmd.sh"
 printf '%s\n' "$heap_args" > "$run/hbmem/module-args"
+# The guest's /tmp is its own. A tree that lives under the host's /tmp (a
+# clone CI made there, say) is bound into it at the same path, read-only.
+for p in "$PWD" "$SRCROOT"; do
+	case $p in
+	/tmp/?*) top=${p#/tmp/}; echo "/tmp/${top%%/*}" ;;
+	esac
+done | sort -u > "$run/hbmem/tmp-expose"
 echo "$KO" > "$run/hbmem/ko"
 cat > "$run/init" <<'EOF'
 #!/bin/busybox sh
@@ -244,7 +252,13 @@ ko=$(cat /hbmem/ko)
 if [ -n "$ko" ]; then
 	insmod "/host$ko" $(cat /hbmem/module-args) || guest_fail "insmod hbmem.ko"
 fi
+mkdir -p /hosttmp
+mount -o bind /host/tmp /hosttmp || guest_fail "binding the host's /tmp"
 mount -t tmpfs -o mode=1777 tmpfs /host/tmp
+while read -r d; do
+	mkdir -p "/host$d" && mount -o bind "/hosttmp${d#/tmp}" "/host$d" ||
+		guest_fail "exposing $d"
+done < /hbmem/tmp-expose
 mount -t tmpfs tmpfs /host/run
 mkdir -p /dev/shm
 mount -o bind /dev /host/dev
