@@ -177,6 +177,46 @@ static void test_com_import_in_child_sees_data_and_counts(BrokerFixture *f,
 	assert_ok(hb_mem_free_buf(c.fd));
 }
 
+/*
+ * A local pool's sub-buffer is importable elsewhere (the newest vendor
+ * docs): the child maps just that range; only the owner manages the pool.
+ */
+static void test_local_pool_buffer_imports_in_child(BrokerFixture *f,
+						    gconstpointer d)
+{
+	struct chan ch;
+	struct com_child cc = { .ch = &ch, .consume = false };
+	hb_mem_common_buf_t first, sub;
+	hb_mem_pool_t pool;
+	int32_t cnt;
+	pid_t pid;
+
+	assert_ok(hb_mem_pool_create(1 << 20, 0, &pool));
+	assert_ok(hb_mem_pool_alloc_buf(pool.fd, 10000, &first));
+	assert_ok(hb_mem_pool_alloc_buf(pool.fd, 3 * 4096 + 100, &sub));
+	fill(first.virt_addr, first.size, 1);
+	fill(sub.virt_addr, sub.size, 7);
+	chan_open(&ch);
+	pid = spawn_child(com_child_fn, &cc);
+	chan_parent(&ch);
+	g_assert_true(write_full(ch.to_child[1], &sub, sizeof(sub)));
+	g_assert_cmpint(recv_byte(ch.to_parent[0]), ==, 'y');
+	/* the child wrote the first byte of its range: ours, not first's */
+	g_assert_cmpuint(sub.virt_addr[0], ==, 0xEE);
+	g_assert_true(check(first.virt_addr, first.size, 1));
+	assert_ok(hb_mem_get_share_info(sub.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 2);
+	send_byte(ch.to_child[1], 'f');
+	g_assert_cmpint(recv_byte(ch.to_parent[0]), ==, 'f');
+	assert_ok(hb_mem_get_share_info(sub.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 1);
+	chan_close_parent(&ch);
+	g_assert_cmpint(reap_child(pid), ==, 0);
+	assert_ok(hb_mem_pool_free_buf(A(first.virt_addr)));
+	assert_ok(hb_mem_pool_free_buf(A(sub.virt_addr)));
+	assert_ok(hb_mem_pool_destroy(pool.fd));
+}
+
 static void test_child_death_drops_its_holds_and_wakes_waiters(
 	BrokerFixture *f, gconstpointer d)
 {
@@ -794,6 +834,8 @@ int main(int argc, char **argv)
 	}
 	add_broker_test("/broker/com-import-in-child-sees-data-and-counts",
 			test_com_import_in_child_sees_data_and_counts);
+	add_broker_test("/broker/local-pool-buffer-imports-in-child",
+			test_local_pool_buffer_imports_in_child);
 	add_broker_test("/broker/child-death-drops-its-holds-and-wakes-waiters",
 			test_child_death_drops_its_holds_and_wakes_waiters);
 	add_broker_test("/broker/wait-share-status-wakes-when-child-frees",
