@@ -116,11 +116,13 @@ typedef struct
   GstPollFD pfd;
   GHashTable *known;            /* block ids this consumer has an fd for */
   GHashTable *held;             /* seq -> GstBuffer it has not released */
+  guint64 served;               /* the last render that dealt with it */
   guint64 next_seq;
   GQueue *pending;              /* HbmemPendingEvent its queue had no room for */
   gboolean ready;               /* it said HELLO: it is streaming */
   gboolean stalled;             /* full backlog outlasted stall-timeout */
   gboolean dead;                /* a send failed for good: drop it */
+  gboolean queue_full;          /* its last send found the queue full */
 } HbmemSinkClient;
 
 struct _GstHbmemSink
@@ -148,6 +150,8 @@ struct _GstHbmemSink
   GList *clients;
   GstEvent *sticky[N_STICKY];
   gboolean unlocked;
+  guint waiters;                /* threads in g_cond_wait*() on cond */
+  guint64 renders;              /* streaming thread: render() calls */
 
   HbmemBlockTable *blocks;
   GQuark block_quark;           /* per instance: a memory may meet two sinks */
@@ -342,7 +346,9 @@ sink_accept (GstHbmemSink * self)
     c = g_new0 (HbmemSinkClient, 1);
     c->sock = sock;
     c->known = g_hash_table_new (NULL, NULL);
-    c->held = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+    /* keys: the seq itself (truncated where pointers are 32-bit: only
+     * the backlog's few seqs are ever held, they cannot collide) */
+    c->held = g_hash_table_new_full (NULL, NULL, NULL,
         (GDestroyNotify) gst_buffer_unref);
     c->pending = g_queue_new ();
     c->next_seq = 1;
@@ -388,6 +394,52 @@ sink_drop_client (GstHbmemSink * self, HbmemSinkClient * c)
   client_free (c);
 }
 
+/* Wake the streaming thread if it waits; with self->lock held. */
+static void
+sink_wake_locked (GstHbmemSink * self)
+{
+  /* a broadcast is a syscall even with nobody waiting */
+  if (self->waiters)
+    g_cond_broadcast (&self->cond);
+}
+
+/*
+ * Take back the buffers a RELEASE names (one or a batch). FALSE when it
+ * names one the consumer does not hold: it must go (what it released
+ * before in the message is released all the same).
+ */
+static gboolean
+sink_release (GstHbmemSink * self, HbmemSinkClient * c,
+    const struct hbmem_ipc_msg *msg)
+{
+  GstBuffer *bufs[HBMEM_IPC_MAX_RELEASES];
+  guint i, n = HBMEM_IPC_RELEASE_COUNT (msg), got = 0;
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&self->lock);
+  for (i = 0; i < n && ok; i++) {
+    gpointer key = GSIZE_TO_POINTER ((gsize) msg->u.release_seq[i]);
+
+    ok = g_hash_table_steal_extended (c->held, key, NULL,
+        (gpointer *) & bufs[got]);
+    if (ok)
+      got++;
+    else
+      GST_DEBUG_OBJECT (self, "consumer released unknown seq %"
+          G_GUINT64_FORMAT, (guint64) msg->u.release_seq[i]);
+  }
+  if (got) {
+    /* room again: it gets buffers (and is waited for) again */
+    c->stalled = FALSE;
+    sink_wake_locked (self);
+  }
+  g_mutex_unlock (&self->lock);
+  /* back to the pool outside the lock */
+  for (i = 0; i < got; i++)
+    gst_buffer_unref (bufs[i]);
+  return ok;
+}
+
 /*
  * Read what a consumer sent. Returns FALSE when it must go (closed, or
  * broke the protocol). Buffers and events are handled outside the lock.
@@ -404,27 +456,13 @@ sink_read_client (GstHbmemSink * self, HbmemSinkClient * c,
     if (ret < 0)
       return FALSE;
     if (msg->type == HBMEM_IPC_RELEASE) {
-      GstBuffer *buf = NULL;
-      gint64 seq = (gint64) msg->u.release.seq;
-
-      g_mutex_lock (&self->lock);
-      if (!g_hash_table_steal_extended (c->held, &seq, NULL,
-              (gpointer *) & buf)) {
-        g_mutex_unlock (&self->lock);
-        GST_DEBUG_OBJECT (self, "consumer released unknown seq %"
-            G_GINT64_FORMAT, seq);
+      if (!sink_release (self, c, msg))
         return FALSE;
-      }
-      /* room again: it gets buffers (and is waited for) again */
-      c->stalled = FALSE;
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
-      gst_buffer_unref (buf);
     } else if (msg->type == HBMEM_IPC_HELLO) {
       /* the consumer is streaming: buffers from now on are for it */
       g_mutex_lock (&self->lock);
       c->ready = TRUE;
-      g_cond_broadcast (&self->cond);
+      sink_wake_locked (self);
       g_mutex_unlock (&self->lock);
     } else if (msg->type == HBMEM_IPC_EVENT) {
       GstEvent *ev = gst_hbmem_ipc_event_from_text (msg->u.event.type,
@@ -532,7 +570,7 @@ sink_forget_locked (HbmemSinkClient * c, GArray * ids)
 {
   guint i;
 
-  for (i = 0; i < ids->len && !c->dead; i++) {
+  for (i = 0; ids && i < ids->len && !c->dead; i++) {
     struct hbmem_ipc_forget f = { g_array_index (ids, guint32, i), 0 };
 
     int ret;
@@ -578,7 +616,7 @@ sink_send_locked (GstHbmemSink * self, HbmemSinkClient * c, GstBuffer * buf,
     fd = gst_hbmem_memory_get_hb_fd (roots[i]);
     ret = hbmem_ipc_send (c->sock, HBMEM_IPC_MEM, &m, sizeof (m), &fd, 1);
     if (ret == -EAGAIN)
-      return 0;
+      goto queue_full;
     if (ret < 0)
       return -1;
     g_hash_table_add (c->known, GUINT_TO_POINTER (m.id));
@@ -586,13 +624,19 @@ sink_send_locked (GstHbmemSink * self, HbmemSinkClient * c, GstBuffer * buf,
   b.seq = c->next_seq;
   ret = hbmem_ipc_send (c->sock, HBMEM_IPC_BUFFER, &b, sizeof (b), NULL, 0);
   if (ret == -EAGAIN)
-    return 0;
+    goto queue_full;
   if (ret < 0)
     return -1;
   c->next_seq++;
-  g_hash_table_insert (c->held, g_memdup2 (&b.seq, sizeof (gint64)),
+  c->queue_full = FALSE;
+  g_hash_table_insert (c->held, GSIZE_TO_POINTER ((gsize) b.seq),
       gst_buffer_ref (buf));
   return 1;
+
+queue_full:
+  /* the caller waits for room (up to stall-timeout) and tries again */
+  c->queue_full = TRUE;
+  return 0;
 }
 
 /* ---- copies ---------------------------------------------------------- */
@@ -692,19 +736,29 @@ sink_wait_for_client (GstHbmemSink * self)
   gboolean ok;
 
   g_mutex_lock (&self->lock);
+  self->waiters++;
   while (!sink_any_ready_locked (self) && !self->unlocked)
     g_cond_wait (&self->cond, &self->lock);
+  self->waiters--;
   ok = !self->unlocked;
   g_mutex_unlock (&self->lock);
   return ok;
 }
 
-/* No room for a buffer: backlog held, events waiting, or queue full. */
+/*
+ * No room for a buffer: backlog held, events waiting, or queue full. The
+ * queue is only looked at (a syscall) after a send found it full: the
+ * send itself says so, no need to ask before each one.
+ */
 static gboolean
 client_full (GstHbmemSink * self, HbmemSinkClient * c)
 {
-  return g_hash_table_size (c->held) >= self->backlog ||
-      !g_queue_is_empty (c->pending) || !client_writable (c);
+  if (g_hash_table_size (c->held) >= self->backlog ||
+      !g_queue_is_empty (c->pending))
+    return TRUE;
+  if (c->queue_full && client_writable (c))
+    c->queue_full = FALSE;
+  return c->queue_full;
 }
 
 /* A consumer that has no room for a buffer and is not known to stall. */
@@ -736,10 +790,12 @@ sink_wait_for_room_locked (GstHbmemSink * self)
   GList *l;
 
   /* releases signal the cond; a queue draining does not: look often */
+  self->waiters++;
   while (sink_any_full_locked (self) && !self->unlocked &&
       g_get_monotonic_time () < end)
     g_cond_wait_until (&self->cond, &self->lock,
         MIN (end, g_get_monotonic_time () + G_TIME_SPAN_MILLISECOND));
+  self->waiters--;
   for (l = self->clients; l; l = l->next) {
     HbmemSinkClient *c = l->data;
 
@@ -763,7 +819,7 @@ gst_hbmem_sink_render (GstBaseSink * bsink, GstBuffer * in)
   GArray *forgotten;
   GstBuffer *buf;
   GList *l;
-  guint i;
+  guint i, attempt;
 
   if (self->wait_for_connection && !sink_wait_for_client (self))
     return GST_FLOW_FLUSHING;
@@ -799,33 +855,54 @@ gst_hbmem_sink_render (GstBaseSink * bsink, GstBuffer * in)
   }
   sink_fill_video (self, buf, &tmpl.video);
 
+  forgotten = NULL;
   g_mutex_lock (&self->blocks->lock);
-  forgotten = self->blocks->forgotten;
-  self->blocks->forgotten = g_array_new (FALSE, FALSE, sizeof (guint32));
+  if (self->blocks->forgotten->len) {
+    forgotten = self->blocks->forgotten;
+    self->blocks->forgotten = g_array_new (FALSE, FALSE, sizeof (guint32));
+  }
   g_mutex_unlock (&self->blocks->lock);
 
   g_mutex_lock (&self->lock);
-  sink_wait_for_room_locked (self);
-  for (l = self->clients; l; l = l->next) {
-    HbmemSinkClient *c = l->data;
-    int ret;
+  self->renders++;
+  /*
+   * A consumer whose queue turns out full (the send says so) is waited
+   * for like one holding its backlog, then tried once more.
+   */
+  for (attempt = 0; attempt < 2; attempt++) {
+    gboolean again = FALSE;
 
-    if (c->dead)
-      continue;
-    sink_forget_locked (c, forgotten);
-    if (!c->ready)
-      continue;
-    ret = c->dead ? -1 : sink_send_locked (self, c, buf, &tmpl, roots);
-    if (ret > 0)
-      sent++;
-    else if (ret == 0)
-      dropped++;
-    else
-      c->dead = TRUE;
-    reap |= c->dead;
+    sink_wait_for_room_locked (self);
+    for (l = self->clients; l; l = l->next) {
+      HbmemSinkClient *c = l->data;
+      int ret;
+
+      if (c->dead || c->served == self->renders)
+        continue;
+      if (attempt == 0)
+        sink_forget_locked (c, forgotten);
+      if (!c->ready)
+        continue;
+      ret = c->dead ? -1 : sink_send_locked (self, c, buf, &tmpl, roots);
+      if (ret == 0 && c->queue_full && !c->stalled && attempt == 0) {
+        again = TRUE;
+        continue;
+      }
+      c->served = self->renders;
+      if (ret > 0)
+        sent++;
+      else if (ret == 0)
+        dropped++;
+      else
+        c->dead = TRUE;
+      reap |= c->dead;
+    }
+    if (!again)
+      break;
   }
   g_mutex_unlock (&self->lock);
-  g_array_unref (forgotten);
+  if (forgotten)
+    g_array_unref (forgotten);
   gst_buffer_unref (buf);
 
   /* the thread reaps broken consumers */

@@ -72,8 +72,17 @@ typedef struct
   gint refcount;
   GMutex lock;
   int sock;                     /* -1 once closed */
-  GArray *pending;              /* seqs whose RELEASE found the queue full */
+  GArray *pending;              /* seqs not sent yet (batched or queue full) */
   guint64 released;
+  /*
+   * Releases made by this thread (the streaming thread, in create() or
+   * while pushing downstream) are batched: they go out as one RELEASE when
+   * @batch have piled up, and always before create() blocks, returns
+   * anything but a buffer, or the element is unlocked. Releases from any
+   * other thread are sent at once (nobody would flush them).
+   */
+  GThread *owner;
+  guint batch;
 } HbmemSrcConn;
 
 /* One received buffer: its memories each hold one count. */
@@ -127,6 +136,7 @@ conn_new (int sock)
   g_mutex_init (&c->lock);
   c->sock = sock;
   c->pending = g_array_new (FALSE, FALSE, sizeof (guint64));
+  c->batch = 1;
   return c;
 }
 
@@ -149,22 +159,37 @@ conn_unref (HbmemSrcConn * c)
   g_free (c);
 }
 
-/* Send queued RELEASEs; with c->lock held. */
+/*
+ * Send the queued releases, up to HBMEM_IPC_MAX_RELEASES per message; with
+ * c->lock held. What finds the sink's queue full stays queued; a sink that
+ * is gone gets nothing more (it released everything when we vanished).
+ */
 static void
 conn_flush_locked (HbmemSrcConn * c)
 {
-  guint i;
+  guint done = 0;
 
-  for (i = 0; i < c->pending->len && c->sock >= 0; i++) {
-    struct hbmem_ipc_release rel;
+  while (done < c->pending->len && c->sock >= 0) {
+    guint n = MIN (c->pending->len - done, HBMEM_IPC_MAX_RELEASES);
+    int ret = hbmem_ipc_send (c->sock, HBMEM_IPC_RELEASE,
+        &g_array_index (c->pending, guint64, done), n * sizeof (guint64),
+        NULL, 0);
 
-    rel.seq = g_array_index (c->pending, guint64, i);
-    if (hbmem_ipc_send (c->sock, HBMEM_IPC_RELEASE, &rel, sizeof (rel),
-            NULL, 0) == -EAGAIN)
+    if (ret == -EAGAIN)
       break;
-    c->released++;
+    /* counted as before batching: handed back, or the sink is gone */
+    c->released += n;
+    done += n;
   }
-  g_array_remove_range (c->pending, 0, i);
+  g_array_remove_range (c->pending, 0, done);
+}
+
+static void
+conn_flush (HbmemSrcConn * c)
+{
+  g_mutex_lock (&c->lock);
+  conn_flush_locked (c);
+  g_mutex_unlock (&c->lock);
 }
 
 static void
@@ -173,7 +198,8 @@ conn_release (HbmemSrcConn * c, guint64 seq)
   g_mutex_lock (&c->lock);
   if (c->sock >= 0) {
     g_array_append_val (c->pending, seq);
-    conn_flush_locked (c);
+    if (c->owner != g_thread_self () || c->pending->len >= c->batch)
+      conn_flush_locked (c);
   }
   g_mutex_unlock (&c->lock);
 }
@@ -442,6 +468,11 @@ src_dispatch (GstHbmemSrc * self, struct hbmem_ipc_msg *msg, GstBuffer ** out)
     case HBMEM_IPC_HELLO:
       GST_DEBUG_OBJECT (self, "connected to sink pid %u, backlog %u",
           msg->u.hello.pid, msg->u.hello.backlog);
+      /* half the backlog per RELEASE: the sink never waits on a batch */
+      g_mutex_lock (&self->conn->lock);
+      self->conn->batch = CLAMP (msg->u.hello.backlog / 2, 1,
+          HBMEM_IPC_MAX_RELEASES);
+      g_mutex_unlock (&self->conn->lock);
       return GST_FLOW_OK;
     case HBMEM_IPC_MEM:
       if (!src_add_block (self, msg))
@@ -490,18 +521,23 @@ gst_hbmem_src_create (GstPushSrc * psrc, GstBuffer ** out)
     }
     self->said_hello = TRUE;
   }
+  g_mutex_lock (&self->conn->lock);
+  self->conn->owner = g_thread_self ();
+  g_mutex_unlock (&self->conn->lock);
   while (!buf && flow == GST_FLOW_OK) {
-    g_mutex_lock (&self->conn->lock);
-    conn_flush_locked (self->conn);
-    g_mutex_unlock (&self->conn->lock);
-
     ret = hbmem_ipc_recv (self->pollfd.fd, self->msg);
     if (ret == -EAGAIN) {
+      /* nothing to read: what we batched goes out before we sleep */
+      conn_flush (self->conn);
       if (gst_poll_wait (self->poll, GST_CLOCK_TIME_NONE) < 0 &&
-          errno == EBUSY)
+          errno == EBUSY) {
+        conn_flush (self->conn);
         return GST_FLOW_FLUSHING;
+      }
       continue;
     }
+    if (ret < 0)
+      conn_flush (self->conn);
     if (ret == -EPROTO) {
       GST_ELEMENT_ERROR (self, STREAM, DECODE,
           ("Invalid data from hbmemsink."), ("malformed message"));
@@ -518,6 +554,7 @@ gst_hbmem_src_create (GstPushSrc * psrc, GstBuffer ** out)
   }
   if (flow != GST_FLOW_OK) {
     gst_clear_buffer (&buf);
+    conn_flush (self->conn);
     return flow;
   }
   if (gst_base_src_get_do_timestamp (GST_BASE_SRC (self))) {
@@ -599,6 +636,9 @@ gst_hbmem_src_unlock (GstBaseSrc * bsrc)
 
   if (self->poll)
     gst_poll_set_flushing (self->poll, TRUE);
+  /* pausing or flushing: nothing batched may wait for the next create() */
+  if (self->conn)
+    conn_flush (self->conn);
   return TRUE;
 }
 
@@ -609,6 +649,8 @@ gst_hbmem_src_unlock_stop (GstBaseSrc * bsrc)
 
   if (self->poll)
     gst_poll_set_flushing (self->poll, FALSE);
+  if (self->conn)
+    conn_flush (self->conn);
   return TRUE;
 }
 

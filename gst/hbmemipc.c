@@ -320,7 +320,13 @@ static int ipc_check(const struct hbmem_ipc_msg *msg)
 		want = sizeof(struct hbmem_ipc_buffer);
 		break;
 	case HBMEM_IPC_RELEASE:
-		want = sizeof(struct hbmem_ipc_release);
+		/* 1 .. HBMEM_IPC_MAX_RELEASES whole seqs */
+		if (msg->size % sizeof(struct hbmem_ipc_release) ||
+		    msg->size < sizeof(struct hbmem_ipc_release) ||
+		    msg->size > HBMEM_IPC_MAX_RELEASES *
+				sizeof(struct hbmem_ipc_release))
+			return -EPROTO;
+		want = msg->size;
 		break;
 	case HBMEM_IPC_EVENT:
 		return msg->n_fds ? -EPROTO : ipc_check_event(msg);

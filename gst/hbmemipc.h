@@ -18,7 +18,7 @@
  *    |<-- HELLO {pid} ---------------------------|  src streams: send buffers
  *    |--- MEM {id 7, size, flags} + fd --------->|  first time block 7 is sent
  *    |--- BUFFER {seq 1, mem[] = {7, off, len}} >|  wraps block 7, no syscall
- *    |<-- RELEASE {seq 1} -----------------------|  last ref dropped downstream
+ *    |<-- RELEASE {seq 1[, seq 2 ...]} ----------|  last refs dropped downstream
  *    |--- FORGET {id 7} ------------------------>|  block 7 freed by the sink
  *    |<-- EVENT qos / seek / reconfigure --------|  upstream events
  *
@@ -41,6 +41,7 @@
 #define HBMEM_IPC_MAX_MEMS	4	/* GstMemory per buffer */
 #define HBMEM_IPC_MAX_PLANES	4	/* GST_VIDEO_MAX_PLANES */
 #define HBMEM_IPC_MAX_FDS	1	/* fds in one message (MEM) */
+#define HBMEM_IPC_MAX_RELEASES	64	/* seqs one RELEASE may carry */
 
 enum hbmem_ipc_type {
 	HBMEM_IPC_HELLO = 1,	/* both: sink greets, src says it streams */
@@ -124,9 +125,17 @@ struct hbmem_ipc_event {
 	(HBMEM_IPC_MAX_MSG - sizeof(struct hbmem_ipc_header) - \
 	 sizeof(struct hbmem_ipc_event))
 
+/*
+ * A RELEASE carries 1 .. HBMEM_IPC_MAX_RELEASES seqs: its payload is an
+ * array of uint64_t (this struct is its first element), so a consumer that
+ * drops several buffers in a row wakes the sink once for all of them.
+ */
 struct hbmem_ipc_release {
 	uint64_t seq;
 };
+
+/* The number of seqs in a received RELEASE message. */
+#define HBMEM_IPC_RELEASE_COUNT(msg) ((msg)->size / sizeof(uint64_t))
 
 /* A received message. */
 struct hbmem_ipc_msg {
@@ -141,6 +150,7 @@ struct hbmem_ipc_msg {
 		struct hbmem_ipc_buffer buffer;
 		struct hbmem_ipc_event event;
 		struct hbmem_ipc_release release;
+		uint64_t release_seq[HBMEM_IPC_MAX_RELEASES];
 		unsigned char raw[HBMEM_IPC_MAX_MSG];
 	} u;
 };

@@ -44,6 +44,8 @@
 static const gchar *self_exe;
 static guint n_frames_cfg = 0;  /* 0: by size */
 static const gchar *only;       /* run just this transport (debugging) */
+static const gchar *only_prod;  /* ... this producer */
+static const gchar *only_size;  /* ... this size */
 static gboolean plain_pool;     /* producer: ignore what the sink proposes */
 
 /* ---- producer (child) ------------------------------------------------ */
@@ -267,7 +269,7 @@ measure (const gchar * tr, const gchar * prod, guint w, guint h, guint n)
   int sv[2] = { -1, -1 }, status;
   double fps = 0;
 
-  if (only && strcmp (only, tr))
+  if ((only && strcmp (only, tr)) || (only_prod && strcmp (only_prod, prod)))
     return 0;
   if (!strcmp (tr, "ipc")) {
     gchar fd[16];
@@ -493,8 +495,12 @@ main (int argc, char **argv)
   signal (SIGPIPE, SIG_IGN);
   if (argc >= 2)
     n_frames_cfg = atoi (argv[1]);
-  if (argc >= 3)
+  if (argc >= 3 && strcmp (argv[2], "all"))
     only = argv[2];
+  if (argc >= 4)
+    only_prod = argv[3];
+  if (argc >= 5)
+    only_size = argv[4];
   if (!have ("hbmemsink") || !have ("shmsink") ||
       !have ("ipcpipelinesink")) {
     fprintf (stderr, "bench-gst: needs the hbmem plugin on GST_PLUGIN_PATH "
@@ -504,6 +510,9 @@ main (int argc, char **argv)
 
   for (s = 0; s < G_N_ELEMENTS (sizes); s++) {
     guint n = n_frames_cfg ? n_frames_cfg : sizes[s].n;
+
+    if (only_size && strcmp (only_size, sizes[s].name))
+      continue;
 
     for (p = 0; p < G_N_ELEMENTS (prods); p++) {
       double hb = measure ("hbmem", prods[p], sizes[s].w, sizes[s].h, n);
@@ -532,7 +541,7 @@ main (int argc, char **argv)
         G_USEC_PER_SEC / bare);
   }
 
-  if (have ("hbmemqueue")) {
+  if (have ("hbmemqueue") && !only) {
     double hq = queue_fps ("hbmemqueue", 1920, 1080, 600);
     double q = queue_fps ("queue", 1920, 1080, 600);
 

@@ -440,6 +440,48 @@ static void test_check_fd_accepts_only_unshrinkable_memory(void)
 	close(open_ended);
 }
 
+/* One RELEASE carries a batch of seqs; a batch of a bad size is refused. */
+static void test_release_batches(void)
+{
+	struct hbmem_ipc_msg *msg = g_new0(struct hbmem_ipc_msg, 1);
+	uint64_t seqs[HBMEM_IPC_MAX_RELEASES + 1];
+	guint8 odd[12] = { 0 };
+	int sv[2], i;
+
+	for (i = 0; i < HBMEM_IPC_MAX_RELEASES + 1; i++)
+		seqs[i] = 1000 + i;
+	make_pair(sv);
+	g_assert_cmpint(hbmem_ipc_send(sv[0], HBMEM_IPC_RELEASE, seqs,
+				       3 * sizeof(uint64_t), NULL, 0), ==, 0);
+	g_assert_cmpint(hbmem_ipc_recv(sv[1], msg), ==, 0);
+	g_assert_cmpint(msg->type, ==, HBMEM_IPC_RELEASE);
+	g_assert_cmpuint(HBMEM_IPC_RELEASE_COUNT(msg), ==, 3);
+	g_assert_cmpuint(msg->u.release.seq, ==, 1000);
+	g_assert_cmpuint(msg->u.release_seq[2], ==, 1002);
+	/* the largest batch passes whole */
+	g_assert_cmpint(hbmem_ipc_send(sv[0], HBMEM_IPC_RELEASE, seqs,
+				       HBMEM_IPC_MAX_RELEASES *
+				       sizeof(uint64_t), NULL, 0), ==, 0);
+	g_assert_cmpint(hbmem_ipc_recv(sv[1], msg), ==, 0);
+	g_assert_cmpuint(HBMEM_IPC_RELEASE_COUNT(msg), ==,
+			 HBMEM_IPC_MAX_RELEASES);
+	g_assert_cmpuint(msg->u.release_seq[HBMEM_IPC_MAX_RELEASES - 1], ==,
+			 1000 + HBMEM_IPC_MAX_RELEASES - 1);
+	/* one seq too many, a partial seq, none at all */
+	send_framed(sv[0], HBMEM_IPC_MAGIC, HBMEM_IPC_VERSION,
+		    HBMEM_IPC_RELEASE, sizeof(seqs), seqs, sizeof(seqs), -1, 0);
+	expect_proto(sv[1]);
+	send_framed(sv[0], HBMEM_IPC_MAGIC, HBMEM_IPC_VERSION,
+		    HBMEM_IPC_RELEASE, sizeof(odd), odd, sizeof(odd), -1, 0);
+	expect_proto(sv[1]);
+	send_framed(sv[0], HBMEM_IPC_MAGIC, HBMEM_IPC_VERSION,
+		    HBMEM_IPC_RELEASE, 0, NULL, 0, -1, 0);
+	expect_proto(sv[1]);
+	close(sv[0]);
+	close(sv[1]);
+	g_free(msg);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -455,6 +497,8 @@ int main(int argc, char **argv)
 			test_recv_rejects_hostile_datagrams);
 	g_test_add_func("/hbmemipc/every-message-type-round-trips",
 			test_every_message_type_round_trips);
+	g_test_add_func("/hbmemipc/release-batches",
+			test_release_batches);
 	g_test_add_func("/hbmemipc/send-to-stalled-peer-fails-fast",
 			test_send_to_stalled_peer_fails_fast);
 	g_test_add_func("/hbmemipc/check-fd-accepts-only-unshrinkable-memory",
