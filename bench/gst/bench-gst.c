@@ -7,11 +7,11 @@
  *
  *   testsrc  videotestsrc pattern=smpte: writes every pixel of every frame
  *            (the cost a real producer has, the same for every transport);
- *   notouch  an appsrc that pushes buffers of the pool (or allocator) the
- *            sink proposed without writing them, so only the transport
- *            costs (shmsink: its allocator, zero-copy; hbmemsink: its
- *            pool; ipcpipelinesink proposes nothing: plain memory, which
- *            it then writes into the socket).
+ *   notouch  a push source (benchnotouchsrc, below) that pushes pool
+ *            buffers without writing them, so only the transport costs
+ *            (hbmemsink: its proposed pool; shmsink: plain memory, which
+ *            it copies into its area; ipcpipelinesink proposes nothing:
+ *            plain memory, which it then writes into the socket).
  *
  * The producer is a child process (this program, re-executed); the
  * consumer runs here into fakesink, not touching pixels either, and the
@@ -20,8 +20,18 @@
  * release back) as the floor of any fd-passing transport, and hbmemqueue
  * against queue within one process.
  *
- * Output: "fps <case> <value>" lines, then "ratio <name> <value>" lines:
- * cost per frame ours / peer (= peer fps / our fps), lower is better.
+ * Every case runs ROUNDS times, the transports taking turns (hbmem, shm,
+ * ipcpipeline, hbmem, ...) so that a change in the machine's load hits
+ * them alike, and each transport's median counts. The per-frame figure
+ * is its own long run (PER_FRAME_FRAMES frames of notouch 1080p, 8 frames
+ * in flight like the bare round), taking turns with the bare round.
+ *
+ * Output: "fps <case> <value>" lines (each run, then the medians), then
+ * "ratio <name> <value>" lines: cost per frame ours / peer (= peer fps /
+ * our fps), lower is better.
+ *
+ * Arguments (all optional): frames (0: by size), transport (hbmem, shm,
+ * ipc or all), producer (testsrc or notouch), size (1080p or 4k).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,7 +47,7 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
-#include <gst/app/gstappsrc.h>
+#include <gst/base/gstpushsrc.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
@@ -46,79 +56,119 @@ static guint n_frames_cfg = 0;  /* 0: by size */
 static const gchar *only;       /* run just this transport (debugging) */
 static const gchar *only_prod;  /* ... this producer */
 static const gchar *only_size;  /* ... this size */
-static gboolean plain_pool;     /* producer: ignore what the sink proposes */
 
 /* ---- producer (child) ------------------------------------------------ */
 
+/*
+ * The notouch producer: a GstPushSrc whose fill() only stamps the buffer
+ * basesrc took from the negotiated pool, so no signal or queue of appsrc
+ * adds to every frame. Its pool is the one the sink proposed (hbmemsink:
+ * its hb_mem pool), else a plain video pool (ipcpipelinesink proposes
+ * none; for shmsink "plain" makes it ignore the proposed allocator, as a
+ * pool over it stalls here, so shmsink copies: its copy path).
+ */
 typedef struct
 {
-  GstElement *src;
-  GstBufferPool *pool;
-  GstVideoInfo info;
-  guint pushed, total;
-} NoTouch;
+  GstPushSrc parent;
+  GstCaps *caps;
+  gboolean plain;
+  guint total, pushed;
+} BenchSrc;
 
-/* The pool the sink proposed, or one over the allocator it proposed. */
-static GstBufferPool *
-notouch_pool (GstElement * src, GstCaps * caps, GstVideoInfo * info)
+typedef struct
 {
-  GstPad *pad = gst_element_get_static_pad (src, "src");
-  GstQuery *q = gst_query_new_allocation (caps, TRUE);
-  GstBufferPool *pool = NULL;
-  GstAllocator *alloc = NULL;
-  GstAllocationParams params;
-  GstStructure *config;
-  guint size = info->size, min = 4, max = 0;
+  GstPushSrcClass parent_class;
+} BenchSrcClass;
 
-  gst_allocation_params_init (&params);
-  if (!plain_pool && gst_pad_peer_query (pad, q)) {
-    if (gst_query_get_n_allocation_pools (q) > 0)
-      gst_query_parse_nth_allocation_pool (q, 0, &pool, &size, &min, &max);
-    if (gst_query_get_n_allocation_params (q) > 0)
-      gst_query_parse_nth_allocation_param (q, 0, &alloc, &params);
+static GType bench_src_get_type (void);
+G_DEFINE_TYPE (BenchSrc, bench_src, GST_TYPE_PUSH_SRC);
+
+static GstStaticPadTemplate bench_src_template = GST_STATIC_PAD_TEMPLATE
+    ("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+static GstCaps *
+bench_src_get_caps (GstBaseSrc * bsrc, GstCaps * filter)
+{
+  BenchSrc *self = (BenchSrc *) bsrc;
+  GstCaps *caps;
+
+  /* linking (before the caps are set) sees anything */
+  caps = self->caps ? gst_caps_ref (self->caps) : gst_caps_new_any ();
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, caps,
+        GST_CAPS_INTERSECT_FIRST);
+
+    gst_caps_unref (caps);
+    caps = tmp;
   }
-  gst_query_unref (q);
-  gst_object_unref (pad);
-  if (pool) {
-    gst_clear_object (&alloc);
-    /* the sink configured it already */
-    return pool;
+  return caps;
+}
+
+static gboolean
+bench_src_decide_allocation (GstBaseSrc * bsrc, GstQuery * query)
+{
+  BenchSrc *self = (BenchSrc *) bsrc;
+  GstVideoInfo info;
+  GstCaps *caps;
+
+  gst_query_parse_allocation (query, &caps, NULL);
+  if (!caps || !gst_video_info_from_caps (&info, caps))
+    return FALSE;
+  if (self->plain || gst_query_get_n_allocation_pools (query) == 0) {
+    GstBufferPool *pool = gst_video_buffer_pool_new ();
+
+    while (gst_query_get_n_allocation_pools (query) > 0)
+      gst_query_remove_nth_allocation_pool (query, 0);
+    while (gst_query_get_n_allocation_params (query) > 0)
+      gst_query_remove_nth_allocation_param (query, 0);
+    gst_query_add_allocation_pool (query, pool, info.size, 4, 0);
+    gst_object_unref (pool);
   }
-  pool = gst_video_buffer_pool_new ();
-  config = gst_buffer_pool_get_config (pool);
-  gst_buffer_pool_config_set_params (config, caps, size, MAX (min, 4), max);
-  gst_buffer_pool_config_set_allocator (config, alloc, &params);
-  gst_buffer_pool_set_config (pool, config);
-  gst_clear_object (&alloc);
-  return pool;
+  return GST_BASE_SRC_CLASS (bench_src_parent_class)->decide_allocation
+      (bsrc, query);
+}
+
+static GstFlowReturn
+bench_src_fill (GstPushSrc * psrc, GstBuffer * buf)
+{
+  BenchSrc *self = (BenchSrc *) psrc;
+
+  if (self->pushed == self->total)
+    return GST_FLOW_EOS;
+  GST_BUFFER_PTS (buf) = self->pushed * (GST_SECOND / 30);
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+  GST_BUFFER_OFFSET (buf) = self->pushed++;
+  return GST_FLOW_OK;
 }
 
 static void
-notouch_need_data (GstAppSrc * src, guint length, gpointer data)
+bench_src_finalize (GObject * obj)
 {
-  NoTouch *nt = data;
-  GstBuffer *buf = NULL;
+  gst_clear_caps (&((BenchSrc *) obj)->caps);
+  G_OBJECT_CLASS (bench_src_parent_class)->finalize (obj);
+}
 
-  if (!nt->pool) {
-    GstCaps *caps = gst_app_src_get_caps (src);
+static void
+bench_src_class_init (BenchSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstBaseSrcClass *bsrc_class = GST_BASE_SRC_CLASS (klass);
 
-    nt->pool = notouch_pool (nt->src, caps, &nt->info);
-    gst_caps_unref (caps);
-    if (!gst_buffer_pool_set_active (nt->pool, TRUE))
-      g_error ("producer: cannot activate the pool");
-  }
-  if (nt->pushed == nt->total) {
-    gst_app_src_end_of_stream (src);
-    return;
-  }
-  if (gst_buffer_pool_acquire_buffer (nt->pool, &buf, NULL) != GST_FLOW_OK) {
-    gst_app_src_end_of_stream (src);
-    return;
-  }
-  GST_BUFFER_PTS (buf) = nt->pushed * (GST_SECOND / 30);
-  GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
-  GST_BUFFER_OFFSET (buf) = nt->pushed++;
-  gst_app_src_push_buffer (src, buf);
+  gobject_class->finalize = bench_src_finalize;
+  gst_element_class_add_static_pad_template (GST_ELEMENT_CLASS (klass),
+      &bench_src_template);
+  gst_element_class_set_static_metadata (GST_ELEMENT_CLASS (klass),
+      "bench notouch source", "Source/Video", "Pushes pool buffers it never "
+      "writes", "hbmem developers");
+  bsrc_class->get_caps = bench_src_get_caps;
+  bsrc_class->decide_allocation = bench_src_decide_allocation;
+  GST_PUSH_SRC_CLASS (klass)->fill = bench_src_fill;
+}
+
+static void
+bench_src_init (BenchSrc * self)
+{
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
 }
 
 /* argv: transport producer width height frames endpoint */
@@ -132,7 +182,6 @@ run_producer (char **argv)
   gchar *sink, *src, *desc;
   GstElement *pipe;
   GstMessage *m;
-  NoTouch nt = { 0, };
   int ret = 0;
 
   if (!strcmp (tr, "hbmem"))
@@ -148,25 +197,18 @@ run_producer (char **argv)
     src = g_strdup_printf ("videotestsrc pattern=smpte num-buffers=%u ! %s",
         n, caps);
   else
-    src = g_strdup_printf ("appsrc name=src caps=%s format=time", caps);
+    src = g_strdup ("benchnotouchsrc name=src");
   desc = g_strdup_printf ("%s ! %s", src, sink);
   pipe = gst_parse_launch (desc, NULL);
   if (!pipe)
     g_error ("producer: cannot build %s", desc);
   if (!strcmp (prod, "notouch")) {
-    GstCaps *c = gst_caps_from_string (caps);
+    BenchSrc *bs = (BenchSrc *) gst_bin_get_by_name (GST_BIN (pipe), "src");
 
-    /*
-     * shmsink's allocator path stalls with a pool over it here; plain
-     * memory makes shmsink copy each frame into its area (its copy path)
-     */
-    plain_pool = !strcmp (tr, "shm");
-    gst_video_info_from_caps (&nt.info, c);
-    gst_caps_unref (c);
-    nt.total = n;
-    nt.src = gst_bin_get_by_name (GST_BIN (pipe), "src");
-    g_signal_connect (nt.src, "need-data", G_CALLBACK (notouch_need_data),
-        &nt);
+    bs->caps = gst_caps_from_string (caps);
+    bs->total = n;
+    bs->plain = !strcmp (tr, "shm");
+    gst_object_unref (bs);
   }
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   m = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe), 120 * GST_SECOND,
@@ -186,11 +228,6 @@ run_producer (char **argv)
   /* let the consumer drain what it holds before the pool goes */
   g_usleep (200 * 1000);
   gst_element_set_state (pipe, GST_STATE_NULL);
-  if (nt.pool) {
-    gst_buffer_pool_set_active (nt.pool, FALSE);
-    gst_object_unref (nt.pool);
-  }
-  gst_clear_object (&nt.src);
   gst_object_unref (pipe);
   g_free (desc);
   g_free (src);
@@ -207,8 +244,9 @@ typedef struct
   gint64 first, last;
 } Count;
 
-static void
-on_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad, gpointer data)
+/* Counts frames reaching the consumer's fakesink (a probe: no signal). */
+static GstPadProbeReturn
+on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Count *c = data;
   gint64 now = g_get_monotonic_time ();
@@ -216,6 +254,16 @@ on_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad, gpointer data)
   if (c->count++ == 0)
     c->first = now;
   c->last = now;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+count_frames (GstElement * sink, Count * c)
+{
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, c, NULL);
+  gst_object_unref (pad);
 }
 
 static void
@@ -289,8 +337,7 @@ measure (const gchar * tr, const gchar * prod, guint w, guint h, guint n)
       gst_element_link (src, sink);
     }
     gst_object_ref (sink);
-    g_object_set (sink, "signal-handoffs", TRUE, NULL);
-    g_signal_connect (sink, "handoff", G_CALLBACK (on_handoff), &c);
+    count_frames (sink, &c);
     pid = spawn_producer (tr, prod, w, h, n, fd);
     close (sv[1]);
   } else {
@@ -307,8 +354,7 @@ measure (const gchar * tr, const gchar * prod, guint w, guint h, guint n)
     pipe = gst_parse_launch (desc, NULL);
     g_free (desc);
     sink = gst_bin_get_by_name (GST_BIN (pipe), "out");
-    g_object_set (sink, "signal-handoffs", TRUE, NULL);
-    g_signal_connect (sink, "handoff", G_CALLBACK (on_handoff), &c);
+    count_frames (sink, &c);
     gst_element_set_state (pipe, GST_STATE_PLAYING);
   }
 
@@ -348,6 +394,8 @@ measure (const gchar * tr, const gchar * prod, guint w, guint h, guint n)
 /* ---- bare SCM_RIGHTS ------------------------------------------------- */
 
 #define WINDOW 8
+#define ROUNDS 3
+#define PER_FRAME_FRAMES 20000
 
 /* µs per frame: a memfd + 64-byte descriptor there, 8 bytes back. */
 static double
@@ -453,6 +501,25 @@ queue_fps (const gchar * q, guint w, guint h, guint n)
   return fps;
 }
 
+static int
+cmp_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The median of the ROUNDS values; a failed run (0) counts as lowest. */
+static double
+median (double *v)
+{
+  double tmp[ROUNDS];
+
+  memcpy (tmp, v, sizeof (tmp));
+  qsort (tmp, ROUNDS, sizeof (double), cmp_double);
+  return tmp[ROUNDS / 2];
+}
+
 static void
 ratio (const gchar * name, double ours_fps, double peer_fps)
 {
@@ -481,12 +548,14 @@ main (int argc, char **argv)
     const gchar *name;
   } sizes[] = { {1920, 1080, 300, "1080p"}, {3840, 2160, 120, "4k"} };
   static const gchar *prods[] = { "testsrc", "notouch" };
-  double hb_notouch_1080 = 0, bare;
-  guint s, p;
+  double hb_frame[ROUNDS], bare[ROUNDS];
+  guint s, p, r;
 
   if (argc >= 8 && !strcmp (argv[1], "--producer")) {
     signal (SIGPIPE, SIG_IGN);
     gst_init (NULL, NULL);
+    gst_element_register (NULL, "benchnotouchsrc", GST_RANK_NONE,
+        bench_src_get_type ());
     return run_producer (argv + 2);
   }
   gst_init (&argc, &argv);
@@ -515,11 +584,21 @@ main (int argc, char **argv)
       continue;
 
     for (p = 0; p < G_N_ELEMENTS (prods); p++) {
-      double hb = measure ("hbmem", prods[p], sizes[s].w, sizes[s].h, n);
-      double shm = measure ("shm", prods[p], sizes[s].w, sizes[s].h, n);
-      double ipc = measure ("ipc", prods[p], sizes[s].w, sizes[s].h, n);
+      double hbr[ROUNDS], shmr[ROUNDS], ipcr[ROUNDS], hb, shm, ipc;
       gchar *name;
 
+      if (only_prod && strcmp (only_prod, prods[p]))
+        continue;
+      for (r = 0; r < ROUNDS; r++) {
+        hbr[r] = measure ("hbmem", prods[p], sizes[s].w, sizes[s].h, n);
+        shmr[r] = measure ("shm", prods[p], sizes[s].w, sizes[s].h, n);
+        ipcr[r] = measure ("ipc", prods[p], sizes[s].w, sizes[s].h, n);
+      }
+      hb = median (hbr);
+      shm = median (shmr);
+      ipc = median (ipcr);
+      printf ("fps median-%s-%s hbmem %.1f shm %.1f ipcpipeline %.1f\n",
+          prods[p], sizes[s].name, hb, shm, ipc);
       name = g_strdup_printf ("hbmem/shm-%s-%s", prods[p], sizes[s].name);
       ratio (name, hb, shm);
       g_free (name);
@@ -527,18 +606,24 @@ main (int argc, char **argv)
           sizes[s].name);
       ratio (name, hb, ipc);
       g_free (name);
-      if (s == 0 && p == 1)
-        hb_notouch_1080 = hb;
     }
   }
 
-  bare = bare_scm_rights (20000);
-  printf ("us-per-frame scm-rights-pipelined %.2f\n", bare);
-  if (hb_notouch_1080 > 0) {
-    printf ("us-per-frame hbmem-notouch-1080p %.2f\n",
-        G_USEC_PER_SEC / hb_notouch_1080);
-    ratio ("hbmem-frame/scm-rights-fd-pass", hb_notouch_1080,
-        G_USEC_PER_SEC / bare);
+  if ((only && strcmp (only, "hbmem")) ||
+      (only_prod && strcmp (only_prod, "notouch")))
+    return 0;
+  for (r = 0; r < ROUNDS; r++) {
+    bare[r] = bare_scm_rights (PER_FRAME_FRAMES);
+    printf ("us-per-frame scm-rights-pipelined %.2f\n", bare[r]);
+    hb_frame[r] = measure ("hbmem", "notouch", 1920, 1080, PER_FRAME_FRAMES);
+  }
+  /* the median cost is the one at the median rate */
+  printf ("us-per-frame median scm-rights-pipelined %.2f\n", median (bare));
+  if (median (hb_frame) > 0) {
+    printf ("us-per-frame median hbmem-notouch-1080p %.2f\n",
+        G_USEC_PER_SEC / median (hb_frame));
+    ratio ("hbmem-frame/scm-rights-fd-pass", median (hb_frame),
+        G_USEC_PER_SEC / median (bare));
   }
 
   if (have ("hbmemqueue") && !only) {
