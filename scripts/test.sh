@@ -15,11 +15,14 @@ builds=()
 
 logs=()
 
-run() { # run <build-dir> <log-name> <meson test args...>
-	local dir=$1 log=$2; shift 2
-	rm -f "$dir/meson-logs/$log.json"
+run() { # run <build-dir> <log-name> [--setup NAME] <meson test args...>
+	local dir=$1 log=$2 file; shift 2
+	# meson names the log <logbase>-<setup>.json under a test setup
+	file=$log
+	[ "${1:-}" = --setup ] && file=$log-$2
+	rm -f "$dir/meson-logs/$file.json"
 	meson test -C "$dir" --print-errorlogs --logbase "$log" "$@" || status=1
-	logs+=("$dir/meson-logs/$log.json")
+	logs+=("$dir/meson-logs/$file.json")
 }
 
 setup() { # setup <build-dir> <meson setup args...>
@@ -73,7 +76,7 @@ TSAN_OPTIONS=halt_on_error=1 \
 echo "== valgrind memcheck"
 rm -f build-ci/broker-stderr.log
 HBMEM_BROKER_STDERR=$PWD/build-ci/broker-stderr.log \
-	run build-ci testlog-valgrind --setup valgrind --num-processes 2 \
+	run build-ci testlog --setup valgrind --num-processes 2 \
 	--suite lib --suite share --suite gst
 broker_clean build-ci/broker-stderr.log
 

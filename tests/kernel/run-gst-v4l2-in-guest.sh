@@ -50,9 +50,10 @@ else
 	unset GST_V4L2_FORCE_DRAIN
 fi
 # Under ASan: one leak inside GStreamer's v4l2 is not ours (see the file).
-# (The slow unwinder is needed to see through GStreamer's frames.)
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan-gst-v4l2.supp}
-export ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0}
+# (The slow unwinder is needed to see through GStreamer's frames.) Both
+# are added to whatever options the caller set (scripts/test.sh sets some).
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$here/lsan-gst-v4l2.supp"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
 export HBMEM_GUEST_ENV="${HBMEM_GUEST_ENV:-} GST_REGISTRY_1_0 GST_PLUGIN_SYSTEM_PATH_1_0 GST_PLUGIN_PATH_1_0 GST_REGISTRY_FORK G_DEBUG GST_DEBUG GST_V4L2_FORCE_DRAIN GST_TRACERS GST_LEAKS_TRACER_STACK_TRACE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS"
 
 # A full run (no test-program arguments) also runs the hbmemsink capture
