@@ -46,7 +46,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <gst/allocators/allocators.h>
@@ -113,7 +115,9 @@ typedef struct
 typedef struct
 {
   int sock;
-  GstPollFD pfd;
+  GstPollFD pfd;                /* in the socket thread's poll */
+  GstPollFD wpfd;               /* in the streaming thread's wait poll */
+  gboolean reaped;              /* the streaming thread reads it (see below) */
   GHashTable *known;            /* block ids this consumer has an fd for */
   GHashTable *held;             /* seq -> GstBuffer it has not released */
   guint64 served;               /* the last render that dealt with it */
@@ -151,7 +155,24 @@ struct _GstHbmemSink
   GstEvent *sticky[N_STICKY];
   gboolean unlocked;
   guint waiters;                /* threads in g_cond_wait*() on cond */
-  guint64 renders;              /* streaming thread: render() calls */
+  guint64 renders;              /* render() calls */
+  GQueue upstream;              /* events read by the streaming thread */
+
+  /*
+   * While buffers flow, the streaming thread reads what streaming
+   * consumers send (releases, mostly) itself, when it needs room and every
+   * few buffers, and waits for releases on their sockets (wait_poll), so a
+   * release costs no wake-up of the socket thread and no hand-over from it.
+   * The socket thread does not watch those sockets for input then (only
+   * for hang-ups); it takes them back when no buffer was rendered for
+   * REAP_IDLE_MS. Whoever reads a message handles it, under the lock; the
+   * streaming thread leaves upstream events and dead consumers to the
+   * socket thread, poking it through wake_fd (an eventfd).
+   */
+  GstPoll *wait_poll;
+  int wake_fd;
+  struct hbmem_ipc_msg *rmsg;   /* the streaming thread's message */
+  GPtrArray *reaped_bufs;       /* streaming thread: released, to unref */
 
   HbmemBlockTable *blocks;
   GQuark block_quark;           /* per instance: a memory may meet two sinks */
@@ -358,6 +379,10 @@ sink_accept (GstHbmemSink * self)
     c->pfd.fd = sock;
     gst_poll_add_fd (self->poll, &c->pfd);
     gst_poll_fd_ctl_read (self->poll, &c->pfd, TRUE);
+    gst_poll_fd_init (&c->wpfd);
+    c->wpfd.fd = sock;
+    gst_poll_add_fd (self->wait_poll, &c->wpfd);
+    gst_poll_fd_ctl_read (self->wait_poll, &c->wpfd, TRUE);
 
     g_mutex_lock (&self->lock);
     /* a fresh socket's queue is empty: HELLO always fits */
@@ -370,6 +395,7 @@ sink_accept (GstHbmemSink * self)
     if (dead) {
       g_mutex_unlock (&self->lock);
       gst_poll_remove_fd (self->poll, &c->pfd);
+      gst_poll_remove_fd (self->wait_poll, &c->wpfd);
       client_free (c);
       continue;
     }
@@ -389,6 +415,7 @@ sink_drop_client (GstHbmemSink * self, HbmemSinkClient * c)
   g_cond_broadcast (&self->cond);       /* nobody waits for it any more */
   g_mutex_unlock (&self->lock);
   gst_poll_remove_fd (self->poll, &c->pfd);
+  gst_poll_remove_fd (self->wait_poll, &c->wpfd);
   GST_INFO_OBJECT (self, "consumer gone (fd %d), %u buffers released", c->sock,
       g_hash_table_size (c->held));
   client_free (c);
@@ -404,78 +431,137 @@ sink_wake_locked (GstHbmemSink * self)
 }
 
 /*
- * Take back the buffers a RELEASE names (one or a batch). FALSE when it
- * names one the consumer does not hold: it must go (what it released
- * before in the message is released all the same).
+ * Take back the buffers a RELEASE names (one or a batch) into @bufs, to
+ * be unreffed outside the lock; with self->lock held. FALSE when it names
+ * one the consumer does not hold: it must go (what it released before in
+ * the message is released all the same).
  */
 static gboolean
-sink_release (GstHbmemSink * self, HbmemSinkClient * c,
-    const struct hbmem_ipc_msg *msg)
+sink_release_locked (GstHbmemSink * self, HbmemSinkClient * c,
+    const struct hbmem_ipc_msg *msg, GPtrArray * bufs)
 {
-  GstBuffer *bufs[HBMEM_IPC_MAX_RELEASES];
-  guint i, n = HBMEM_IPC_RELEASE_COUNT (msg), got = 0;
-  gboolean ok = TRUE;
+  guint i, n = HBMEM_IPC_RELEASE_COUNT (msg), before = bufs->len;
 
-  g_mutex_lock (&self->lock);
-  for (i = 0; i < n && ok; i++) {
+  for (i = 0; i < n; i++) {
     gpointer key = GSIZE_TO_POINTER ((gsize) msg->u.release_seq[i]);
+    gpointer buf;
 
-    ok = g_hash_table_steal_extended (c->held, key, NULL,
-        (gpointer *) & bufs[got]);
-    if (ok)
-      got++;
-    else
+    if (!g_hash_table_steal_extended (c->held, key, NULL, &buf)) {
       GST_DEBUG_OBJECT (self, "consumer released unknown seq %"
           G_GUINT64_FORMAT, (guint64) msg->u.release_seq[i]);
+      return FALSE;
+    }
+    g_ptr_array_add (bufs, buf);
   }
-  if (got) {
+  if (bufs->len > before) {
     /* room again: it gets buffers (and is waited for) again */
     c->stalled = FALSE;
     sink_wake_locked (self);
   }
-  g_mutex_unlock (&self->lock);
-  /* back to the pool outside the lock */
-  for (i = 0; i < got; i++)
-    gst_buffer_unref (bufs[i]);
-  return ok;
+  return TRUE;
 }
 
 /*
- * Read what a consumer sent. Returns FALSE when it must go (closed, or
- * broke the protocol). Buffers and events are handled outside the lock.
+ * Read what a consumer sent, until nothing is left; with self->lock held
+ * (either thread: the lock keeps its messages in order). Released buffers
+ * go to @bufs, upstream events to self->upstream, for the caller to deal
+ * with outside the lock. Marks the consumer dead when it closed or broke
+ * the protocol. Returns TRUE when the socket thread has something to do.
  */
 static gboolean
-sink_read_client (GstHbmemSink * self, HbmemSinkClient * c,
-    struct hbmem_ipc_msg *msg)
+sink_reap_locked (GstHbmemSink * self, HbmemSinkClient * c,
+    struct hbmem_ipc_msg *msg, GPtrArray * bufs)
 {
-  for (;;) {
+  gboolean notify = FALSE;
+
+  while (!c->dead) {
     int ret = hbmem_ipc_recv (c->sock, msg);
 
     if (ret == -EAGAIN)
-      return !c->dead;
-    if (ret < 0)
-      return FALSE;
-    if (msg->type == HBMEM_IPC_RELEASE) {
-      if (!sink_release (self, c, msg))
-        return FALSE;
+      break;
+    if (ret < 0) {
+      c->dead = TRUE;
+    } else if (msg->type == HBMEM_IPC_RELEASE) {
+      if (!sink_release_locked (self, c, msg, bufs))
+        c->dead = TRUE;
     } else if (msg->type == HBMEM_IPC_HELLO) {
       /* the consumer is streaming: buffers from now on are for it */
-      g_mutex_lock (&self->lock);
       c->ready = TRUE;
       sink_wake_locked (self);
-      g_mutex_unlock (&self->lock);
     } else if (msg->type == HBMEM_IPC_EVENT) {
       GstEvent *ev = gst_hbmem_ipc_event_from_text (msg->u.event.type,
           msg->u.event.seqnum, hbmem_ipc_event_text (msg), TRUE);
 
       if (ev) {
-        GST_DEBUG_OBJECT (self, "upstream %s from a consumer",
-            GST_EVENT_TYPE_NAME (ev));
-        gst_pad_push_event (GST_BASE_SINK_PAD (self), ev);
+        g_queue_push_tail (&self->upstream, ev);
+        notify = TRUE;
       }
     } else {
       hbmem_ipc_msg_clear (msg);
-      return FALSE;
+      c->dead = TRUE;
+    }
+  }
+  return notify || c->dead;
+}
+
+static void
+unref_bufs (GPtrArray * bufs)
+{
+  guint i;
+
+  /* back to the pool, outside the lock */
+  for (i = 0; i < bufs->len; i++)
+    gst_buffer_unref (g_ptr_array_index (bufs, i));
+  g_ptr_array_set_size (bufs, 0);
+}
+
+/* The socket thread: push what consumers sent upstream. */
+static void
+sink_push_upstream (GstHbmemSink * self)
+{
+  GstEvent *ev;
+
+  for (;;) {
+    g_mutex_lock (&self->lock);
+    ev = g_queue_pop_head (&self->upstream);
+    g_mutex_unlock (&self->lock);
+    if (!ev)
+      break;
+    GST_DEBUG_OBJECT (self, "upstream %s from a consumer",
+        GST_EVENT_TYPE_NAME (ev));
+    gst_pad_push_event (GST_BASE_SINK_PAD (self), ev);
+  }
+}
+
+/* The streaming thread: have the socket thread look (events, the dead). */
+static void
+sink_poke (GstHbmemSink * self)
+{
+  uint64_t one = 1;
+
+  /* a full counter already means "look": nothing is lost */
+  if (write (self->wake_fd, &one, sizeof (one)) < 0 && errno != EAGAIN)
+    GST_WARNING_OBJECT (self, "cannot wake the socket thread: %s",
+        g_strerror (errno));
+}
+
+/*
+ * No buffer rendered for REAP_IDLE_MS: the socket thread reads every
+ * consumer again; with self->lock held, in the socket thread.
+ */
+#define REAP_IDLE_MS 20
+
+static void
+sink_take_back_reads_locked (GstHbmemSink * self)
+{
+  GList *l;
+
+  for (l = self->clients; l; l = l->next) {
+    HbmemSinkClient *c = l->data;
+
+    if (c->reaped) {
+      c->reaped = FALSE;
+      gst_poll_fd_ctl_read (self->poll, &c->pfd, TRUE);
     }
   }
 }
@@ -485,26 +571,55 @@ sink_thread (gpointer data)
 {
   GstHbmemSink *self = data;
   struct hbmem_ipc_msg *msg = g_new0 (struct hbmem_ipc_msg, 1);
-  GstPollFD lfd;
+  GPtrArray *bufs = g_ptr_array_new ();
+  guint64 seen_renders = 0;
+  GstPollFD lfd, wfd;
 
   gst_poll_fd_init (&lfd);
   lfd.fd = self->listen_fd;
   gst_poll_add_fd (self->poll, &lfd);
   gst_poll_fd_ctl_read (self->poll, &lfd, TRUE);
+  gst_poll_fd_init (&wfd);
+  wfd.fd = self->wake_fd;
+  gst_poll_add_fd (self->poll, &wfd);
+  gst_poll_fd_ctl_read (self->poll, &wfd, TRUE);
 
   for (;;) {
+    GstClockTime timeout = GST_CLOCK_TIME_NONE;
     GList *l, *gone = NULL;
+    gboolean reaping = FALSE;
 
-    if (gst_poll_wait (self->poll, GST_CLOCK_TIME_NONE) < 0 && errno == EBUSY)
+    g_mutex_lock (&self->lock);
+    for (l = self->clients; l && !reaping; l = l->next)
+      reaping = ((HbmemSinkClient *) l->data)->reaped;
+    g_mutex_unlock (&self->lock);
+    if (reaping)
+      timeout = REAP_IDLE_MS * GST_MSECOND;
+    if (gst_poll_wait (self->poll, timeout) < 0 && errno == EBUSY)
       break;
+    if (gst_poll_fd_can_read (self->poll, &wfd)) {
+      uint64_t n;
+
+      if (read (self->wake_fd, &n, sizeof (n)) < 0 && errno != EAGAIN)
+        GST_WARNING_OBJECT (self, "wake fd: %s", g_strerror (errno));
+    }
+    g_mutex_lock (&self->lock);
+    if (reaping && self->renders == seen_renders)
+      sink_take_back_reads_locked (self);
+    seen_renders = self->renders;
+    g_mutex_unlock (&self->lock);
     /* only this thread adds or removes clients; new ones come after */
     for (l = self->clients; l; l = l->next) {
       HbmemSinkClient *c = l->data;
 
+      if (!c->dead && gst_poll_fd_can_read (self->poll, &c->pfd)) {
+        g_mutex_lock (&self->lock);
+        sink_reap_locked (self, c, msg, bufs);
+        g_mutex_unlock (&self->lock);
+        unref_bufs (bufs);
+      }
       if (c->dead || gst_poll_fd_has_closed (self->poll, &c->pfd) ||
-          gst_poll_fd_has_error (self->poll, &c->pfd) ||
-          (gst_poll_fd_can_read (self->poll, &c->pfd) &&
-              !sink_read_client (self, c, msg))) {
+          gst_poll_fd_has_error (self->poll, &c->pfd)) {
         gone = g_list_prepend (gone, c);
         continue;
       }
@@ -520,6 +635,7 @@ sink_thread (gpointer data)
           gone = g_list_prepend (gone, c);
       }
     }
+    sink_push_upstream (self);
     for (l = gone; l; l = l->next)
       sink_drop_client (self, l->data);
     g_list_free (gone);
@@ -527,6 +643,8 @@ sink_thread (gpointer data)
       sink_accept (self);
   }
   gst_poll_remove_fd (self->poll, &lfd);
+  gst_poll_remove_fd (self->poll, &wfd);
+  g_ptr_array_unref (bufs);
   g_free (msg);
   return NULL;
 }
@@ -723,9 +841,13 @@ sink_any_ready_locked (GstHbmemSink * self)
 {
   GList *l;
 
-  for (l = self->clients; l; l = l->next)
-    if (((HbmemSinkClient *) l->data)->ready)
+  for (l = self->clients; l; l = l->next) {
+    HbmemSinkClient *c = l->data;
+
+    /* a dead one is only waiting for the socket thread to drop it */
+    if (c->ready && !c->dead)
       return TRUE;
+  }
   return FALSE;
 }
 
@@ -777,25 +899,85 @@ sink_any_full_locked (GstHbmemSink * self)
 }
 
 /*
+ * The streaming thread reads what consumers sent: every consumer when
+ * @all, else the streaming ones it reads for the socket thread whose
+ * releases are due (half the backlog held, or every 8th buffer, so
+ * upstream events do not wait long). Returns TRUE when the socket thread
+ * must look (events to push, consumers to drop).
+ */
+static gboolean
+sink_reap_streaming_locked (GstHbmemSink * self, gboolean all)
+{
+  guint due = MAX (self->backlog / 2, 1);
+  gboolean notify = FALSE;
+  GList *l;
+
+  for (l = self->clients; l; l = l->next) {
+    HbmemSinkClient *c = l->data;
+
+    if (c->dead || !(all || (c->reaped &&
+                (g_hash_table_size (c->held) >= due ||
+                    self->renders % 8 == 0))))
+      continue;
+    notify |= sink_reap_locked (self, c, self->rmsg, self->reaped_bufs);
+  }
+  return notify;
+}
+
+/*
+ * From now on the streaming thread reads the streaming consumers (see
+ * GstHbmemSink); with self->lock held.
+ */
+static void
+sink_claim_reads_locked (GstHbmemSink * self)
+{
+  gboolean changed = FALSE;
+  GList *l;
+
+  for (l = self->clients; l; l = l->next) {
+    HbmemSinkClient *c = l->data;
+
+    if (c->ready && !c->dead && !c->reaped) {
+      c->reaped = TRUE;
+      gst_poll_fd_ctl_read (self->poll, &c->pfd, FALSE);
+      changed = TRUE;
+    }
+  }
+  if (changed)
+    gst_poll_restart (self->poll);
+}
+
+/*
  * Give consumers with a full backlog up to stall-timeout to release one;
  * those that do not are marked stalled and miss buffers, without being
  * waited for again, until they release something. So a slow consumer paces
- * the producer, and a stuck one costs it stall-timeout once.
+ * the producer, and a stuck one costs it stall-timeout once. The releases
+ * are read here, waiting on the consumers' sockets. Returns TRUE when the
+ * socket thread must look.
  */
-static void
+static gboolean
 sink_wait_for_room_locked (GstHbmemSink * self)
 {
   gint64 end = g_get_monotonic_time () +
       (gint64) self->stall_timeout * G_TIME_SPAN_MILLISECOND;
+  gboolean notify = FALSE;
   GList *l;
 
-  /* releases signal the cond; a queue draining does not: look often */
-  self->waiters++;
-  while (sink_any_full_locked (self) && !self->unlocked &&
-      g_get_monotonic_time () < end)
-    g_cond_wait_until (&self->cond, &self->lock,
-        MIN (end, g_get_monotonic_time () + G_TIME_SPAN_MILLISECOND));
-  self->waiters--;
+  /* a queue draining wakes nobody: look every ms */
+  while (sink_any_full_locked (self) && !self->unlocked) {
+    gint64 now = g_get_monotonic_time ();
+
+    if (now >= end)
+      break;
+    g_mutex_unlock (&self->lock);
+    if (notify)
+      sink_poke (self);
+    notify = FALSE;
+    gst_poll_wait (self->wait_poll, MIN (end - now,
+            G_TIME_SPAN_MILLISECOND) * GST_USECOND);
+    g_mutex_lock (&self->lock);
+    notify |= sink_reap_streaming_locked (self, TRUE);
+  }
   for (l = self->clients; l; l = l->next) {
     HbmemSinkClient *c = l->data;
 
@@ -806,6 +988,7 @@ sink_wait_for_room_locked (GstHbmemSink * self)
           g_hash_table_size (c->held), self->stall_timeout);
     }
   }
+  return notify;
 }
 
 static GstFlowReturn
@@ -815,7 +998,7 @@ gst_hbmem_sink_render (GstBaseSink * bsink, GstBuffer * in)
   GstMemory *roots[HBMEM_IPC_MAX_MEMS];
   struct hbmem_ipc_buffer tmpl = { 0, };
   guint64 sent = 0, dropped = 0;
-  gboolean reap = FALSE;
+  gboolean reap = FALSE, notify;
   GArray *forgotten;
   GstBuffer *buf;
   GList *l;
@@ -865,6 +1048,8 @@ gst_hbmem_sink_render (GstBaseSink * bsink, GstBuffer * in)
 
   g_mutex_lock (&self->lock);
   self->renders++;
+  sink_claim_reads_locked (self);
+  notify = sink_reap_streaming_locked (self, FALSE);
   /*
    * A consumer whose queue turns out full (the send says so) is waited
    * for like one holding its backlog, then tried once more.
@@ -872,7 +1057,7 @@ gst_hbmem_sink_render (GstBaseSink * bsink, GstBuffer * in)
   for (attempt = 0; attempt < 2; attempt++) {
     gboolean again = FALSE;
 
-    sink_wait_for_room_locked (self);
+    notify |= sink_wait_for_room_locked (self);
     for (l = self->clients; l; l = l->next) {
       HbmemSinkClient *c = l->data;
       int ret;
@@ -904,16 +1089,47 @@ gst_hbmem_sink_render (GstBaseSink * bsink, GstBuffer * in)
   if (forgotten)
     g_array_unref (forgotten);
   gst_buffer_unref (buf);
+  unref_bufs (self->reaped_bufs);
 
-  /* the thread reaps broken consumers */
-  if (reap)
-    gst_poll_restart (self->poll);
+  /* the socket thread drops broken consumers, pushes upstream events */
+  if (reap || notify)
+    sink_poke (self);
 
   GST_OBJECT_LOCK (self);
   self->sent += sent;
   self->dropped += dropped;
   GST_OBJECT_UNLOCK (self);
   return GST_FLOW_OK;
+}
+
+/*
+ * EOS: the application may shut the pipeline down as soon as it hears of
+ * it, closing the sockets, so give the events still queued for consumers
+ * (EOS last) up to stall-timeout to go out; with self->lock held.
+ */
+static void
+sink_drain_events_locked (GstHbmemSink * self)
+{
+  gint64 end = g_get_monotonic_time () +
+      (gint64) self->stall_timeout * G_TIME_SPAN_MILLISECOND;
+
+  for (;;) {
+    gboolean waiting = FALSE;
+    GList *l;
+
+    for (l = self->clients; l && !waiting; l = l->next) {
+      HbmemSinkClient *c = l->data;
+
+      waiting = !c->dead && !g_queue_is_empty (c->pending);
+    }
+    if (!waiting || self->unlocked || g_get_monotonic_time () >= end)
+      break;
+    /* the socket thread sends them as room appears, and signals */
+    self->waiters++;
+    g_cond_wait_until (&self->cond, &self->lock,
+        MIN (end, g_get_monotonic_time () + G_TIME_SPAN_MILLISECOND));
+    self->waiters--;
+  }
 }
 
 static gboolean
@@ -962,6 +1178,8 @@ gst_hbmem_sink_event (GstBaseSink * bsink, GstEvent * event)
         reap = TRUE;
       }
     }
+    if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+      sink_drain_events_locked (self);
     g_mutex_unlock (&self->lock);
     if (reap && self->poll)
       gst_poll_restart (self->poll);
@@ -1035,7 +1253,20 @@ gst_hbmem_sink_start (GstBaseSink * bsink)
         ("%s", g_strerror (-ret)));
     return FALSE;
   }
+  /* the eventfd is ours (closed in stop) */
+  self->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (self->wake_fd < 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Could not make an eventfd."),
+        ("%s", g_strerror (errno)));
+    close (self->listen_fd);
+    self->listen_fd = -1;
+    unlink (self->socket_path);
+    return FALSE;
+  }
   self->poll = gst_poll_new (TRUE);
+  self->wait_poll = gst_poll_new (TRUE);
+  self->rmsg = g_new0 (struct hbmem_ipc_msg, 1);
+  self->reaped_bufs = g_ptr_array_new ();
   self->blocks = block_table_new ();
   self->unlocked = FALSE;
   self->copy_reported = FALSE;
@@ -1049,7 +1280,13 @@ gst_hbmem_sink_start (GstBaseSink * bsink)
     g_error_free (err);
     gst_poll_free (self->poll);
     self->poll = NULL;
+    g_clear_pointer (&self->wait_poll, gst_poll_free);
+    g_clear_pointer (&self->rmsg, g_free);
+    g_clear_pointer (&self->reaped_bufs, g_ptr_array_unref);
+    close (self->wake_fd);
+    self->wake_fd = -1;
     close (self->listen_fd);
+    self->listen_fd = -1;
     unlink (self->socket_path);
     block_table_unref (self->blocks);
     self->blocks = NULL;
@@ -1062,6 +1299,7 @@ static gboolean
 gst_hbmem_sink_stop (GstBaseSink * bsink)
 {
   GstHbmemSink *self = GST_HBMEM_SINK (bsink);
+  GstPoll *wait_poll;
   GList *clients;
   gint i;
 
@@ -1080,8 +1318,19 @@ gst_hbmem_sink_stop (GstBaseSink * bsink)
   self->clients = NULL;
   for (i = 0; i < N_STICKY; i++)
     gst_event_replace (&self->sticky[i], NULL);
+  g_queue_clear_full (&self->upstream, (GDestroyNotify) gst_event_unref);
+  wait_poll = self->wait_poll;
+  self->wait_poll = NULL;
   g_mutex_unlock (&self->lock);
   g_list_free_full (clients, (GDestroyNotify) client_free);
+  if (wait_poll)
+    gst_poll_free (wait_poll);
+  g_clear_pointer (&self->rmsg, g_free);
+  g_clear_pointer (&self->reaped_bufs, g_ptr_array_unref);
+  if (self->wake_fd >= 0) {
+    close (self->wake_fd);
+    self->wake_fd = -1;
+  }
   if (self->listen_fd >= 0) {
     close (self->listen_fd);
     self->listen_fd = -1;
@@ -1104,6 +1353,8 @@ gst_hbmem_sink_unlock (GstBaseSink * bsink)
   g_mutex_lock (&self->lock);
   self->unlocked = TRUE;
   g_cond_broadcast (&self->cond);
+  if (self->wait_poll)
+    gst_poll_set_flushing (self->wait_poll, TRUE);
   g_mutex_unlock (&self->lock);
   return TRUE;
 }
@@ -1115,6 +1366,8 @@ gst_hbmem_sink_unlock_stop (GstBaseSink * bsink)
 
   g_mutex_lock (&self->lock);
   self->unlocked = FALSE;
+  if (self->wait_poll)
+    gst_poll_set_flushing (self->wait_poll, FALSE);
   g_mutex_unlock (&self->lock);
   return TRUE;
 }
@@ -1306,6 +1559,8 @@ gst_hbmem_sink_init (GstHbmemSink * self)
   self->wait_for_connection = DEFAULT_WAIT_FOR_CONNECTION;
   self->stall_timeout = DEFAULT_STALL_TIMEOUT;
   self->listen_fd = -1;
+  self->wake_fd = -1;
+  g_queue_init (&self->upstream);
   /* the last sample would pin one pool buffer */
   gst_base_sink_set_last_sample_enabled (GST_BASE_SINK (self), FALSE);
   g_mutex_init (&self->lock);

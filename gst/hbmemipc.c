@@ -379,6 +379,19 @@ int hbmem_ipc_recv(int sock, struct hbmem_ipc_msg *msg)
 	do {
 		n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == ECONNRESET) {
+		/*
+		 * A peer that closed with our messages unread leaves a pending
+		 * ECONNRESET, reported (once) before what it sent us last:
+		 * that still counts (an EOS, say). Nothing queued: it is gone.
+		 */
+		do {
+			n = recvmsg(sock, &mh,
+				    MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		} while (n < 0 && errno == EINTR);
+		if (n < 0 && (errno == EWOULDBLOCK || errno == ECONNRESET))
+			return -ECONNRESET;
+	}
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	if (n == 0)

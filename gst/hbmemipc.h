@@ -195,7 +195,9 @@ int hbmem_ipc_send_event(int sock, uint32_t type, uint32_t seqnum,
 /*
  * Receive and check one message. Returns 0 with *@msg filled (the fds it
  * carries are then owned by @msg: take them or hbmem_ipc_msg_clear()),
- * -EAGAIN when nothing is pending, -ECONNRESET when the peer closed, or
+ * -EAGAIN when nothing is pending, -ECONNRESET when the peer closed (and
+ * all it sent before closing was read, even if it closed without reading
+ * what we sent it), or
  * -EPROTO for a malformed message (already discarded, fds closed).
  */
 int hbmem_ipc_recv(int sock, struct hbmem_ipc_msg *msg);

@@ -482,6 +482,30 @@ static void test_release_batches(void)
 	g_free(msg);
 }
 
+/*
+ * A peer that closes with our messages unread (a sink stopping while a
+ * release is in flight) still delivers what it sent before closing.
+ */
+static void test_close_with_unread_messages_keeps_queued_ones(void)
+{
+	struct hbmem_ipc_msg *msg = g_new0(struct hbmem_ipc_msg, 1);
+	struct hbmem_ipc_release rel = { .seq = 5 };
+	int sv[2];
+
+	make_pair(sv);
+	g_assert_cmpint(hbmem_ipc_send_event(sv[0], 7, 1, "eos;"), ==, 0);
+	g_assert_cmpint(hbmem_ipc_send(sv[1], HBMEM_IPC_RELEASE, &rel,
+				       sizeof(rel), NULL, 0), ==, 0);
+	close(sv[0]);	/* the release is never read */
+	g_assert_cmpint(hbmem_ipc_recv(sv[1], msg), ==, 0);
+	g_assert_cmpint(msg->type, ==, HBMEM_IPC_EVENT);
+	g_assert_cmpint(msg->u.event.type, ==, 7);
+	g_assert_cmpint(hbmem_ipc_recv(sv[1], msg), ==, -ECONNRESET);
+	g_assert_cmpint(hbmem_ipc_recv(sv[1], msg), ==, -ECONNRESET);
+	close(sv[1]);
+	g_free(msg);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -497,6 +521,8 @@ int main(int argc, char **argv)
 			test_recv_rejects_hostile_datagrams);
 	g_test_add_func("/hbmemipc/every-message-type-round-trips",
 			test_every_message_type_round_trips);
+	g_test_add_func("/hbmemipc/close-with-unread-messages-keeps-queued-ones",
+			test_close_with_unread_messages_keeps_queued_ones);
 	g_test_add_func("/hbmemipc/release-batches",
 			test_release_batches);
 	g_test_add_func("/hbmemipc/send-to-stalled-peer-fails-fast",
