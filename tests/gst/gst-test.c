@@ -36,6 +36,18 @@ gst_test_count_fds (void)
   return n - 1;
 }
 
+int
+gst_test_settled_fds (int expected)
+{
+  gint64 end = g_get_monotonic_time () + GST_TEST_SETTLE_US;
+  int n;
+
+  while ((n = gst_test_count_fds ()) != expected &&
+      g_get_monotonic_time () < end)
+    g_usleep (1000);
+  return n;
+}
+
 guint64
 gst_test_heaps_used (guint * buffers)
 {

@@ -18,12 +18,21 @@
 #define GST_TEST_REACT_US (10 * G_USEC_PER_SEC)
 /* How long "still blocked" is watched before calling it blocked. */
 #define GST_TEST_BLOCKED_US (200 * G_TIME_SPAN_MILLISECOND)
+/* How long fds closed by another thread may take to go. */
+#define GST_TEST_SETTLE_US (2 * G_USEC_PER_SEC)
 
 void gst_test_init (int *argc, char ***argv);
 int gst_test_run_and_deinit (void);
 
 /* Number of open fds of this process. */
 int gst_test_count_fds (void);
+
+/*
+ * The fd count once it is back to @expected, or what it still is after
+ * GST_TEST_SETTLE_US: an object another thread finalizes a moment later
+ * (a pool's GstPoll pair, say) closes its fds late; a leak stays.
+ */
+int gst_test_settled_fds (int expected);
 
 /* Sum of the used bytes and live buffers of every hb_mem heap. */
 guint64 gst_test_heaps_used (guint * buffers);

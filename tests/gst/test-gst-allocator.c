@@ -110,7 +110,7 @@ fixture_teardown (Fixture * f, gconstpointer data)
   g_assert_cmpuint (bufs, ==, f->bufs_before);
   gst_object_unref (f->alloc);
   unwatch_fds ();
-  g_assert_cmpint (gst_test_count_fds (), ==, f->fds_before);
+  g_assert_cmpint (gst_test_settled_fds (f->fds_before), ==, f->fds_before);
 }
 
 #define add_test(path, fn) \

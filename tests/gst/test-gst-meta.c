@@ -35,7 +35,7 @@ fixture_teardown (Fixture * f, gconstpointer data)
 {
   gst_object_unref (f->alloc);
   g_assert_cmpuint (gst_test_heaps_used (NULL), ==, f->used_before);
-  g_assert_cmpint (gst_test_count_fds (), ==, f->fds_before);
+  g_assert_cmpint (gst_test_settled_fds (f->fds_before), ==, f->fds_before);
 }
 
 #define add_test(path, fn) \

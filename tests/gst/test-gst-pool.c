@@ -44,7 +44,7 @@ fixture_teardown (Fixture * f, gconstpointer data)
   gst_object_unref (f->pool);
   g_assert_cmpuint (gst_test_heaps_used (&bufs), ==, f->used_before);
   g_assert_cmpuint (bufs, ==, f->bufs_before);
-  g_assert_cmpint (gst_test_count_fds (), ==, f->fds_before);
+  g_assert_cmpint (gst_test_settled_fds (f->fds_before), ==, f->fds_before);
 }
 
 #define add_test(path, fn) \

@@ -246,7 +246,7 @@ test_no_fd_left_behind (void)
     g_test_skip ("the first test did not run");
     return;
   }
-  g_assert_cmpint (gst_test_count_fds (), ==, fds_at_start);
+  g_assert_cmpint (gst_test_settled_fds (fds_at_start), ==, fds_at_start);
 }
 
 static void
