@@ -30,8 +30,11 @@
  * the producer paces it without losses); a consumer that does not is
  * marked stalled and misses buffers (counted in
  * #GstHbmemSink:frames-dropped), without being waited for again, until it
- * releases one. A consumer whose socket queue is full misses the buffer
- * too. A consumer that disconnects or dies releases everything it held.
+ * releases one. A consumer whose socket queue stays full that long misses
+ * the buffer too. A consumer that disconnects or dies releases everything
+ * it held. EOS waits (up to stall-timeout) until the events queued for
+ * consumers, EOS included, have gone out, so a pipeline shut down on EOS
+ * does not cut it off.
  * With #GstHbmemSink:wait-for-connection, rendering waits for the first
  * consumer; otherwise buffers rendered with no consumer are discarded.
  *
@@ -160,8 +163,8 @@ struct _GstHbmemSink
 
   /*
    * While buffers flow, the streaming thread reads what streaming
-   * consumers send (releases, mostly) itself, when it needs room and every
-   * few buffers, and waits for releases on their sockets (wait_poll), so a
+   * consumers send (releases, mostly) itself, before each buffer, and
+   * waits for releases on their sockets when it needs room (wait_poll), so a
    * release costs no wake-up of the socket thread and no hand-over from it.
    * The socket thread does not watch those sockets for input then (only
    * for hang-ups); it takes them back when no buffer was rendered for
@@ -547,9 +550,12 @@ sink_poke (GstHbmemSink * self)
 
 /*
  * No buffer rendered for REAP_IDLE_MS: the socket thread reads every
- * consumer again; with self->lock held, in the socket thread.
+ * consumer again; with self->lock held, in the socket thread. Short,
+ * because releases nobody reads for that long may starve upstream of pool
+ * buffers while the streaming thread is not rendering (an upstream element
+ * that keeps most of the pool, say).
  */
-#define REAP_IDLE_MS 20
+#define REAP_IDLE_MS 5
 
 static void
 sink_take_back_reads_locked (GstHbmemSink * self)
@@ -900,24 +906,21 @@ sink_any_full_locked (GstHbmemSink * self)
 
 /*
  * The streaming thread reads what consumers sent: every consumer when
- * @all, else the streaming ones it reads for the socket thread whose
- * releases are due (half the backlog held, or every 8th buffer, so
- * upstream events do not wait long). Returns TRUE when the socket thread
- * must look (events to push, consumers to drop).
+ * @all, else the streaming ones it reads for the socket thread that hold
+ * something (a release read late keeps a pool buffer from upstream: the
+ * pool grows and cycles through more memory). Returns TRUE when the
+ * socket thread must look (events to push, consumers to drop).
  */
 static gboolean
 sink_reap_streaming_locked (GstHbmemSink * self, gboolean all)
 {
-  guint due = MAX (self->backlog / 2, 1);
   gboolean notify = FALSE;
   GList *l;
 
   for (l = self->clients; l; l = l->next) {
     HbmemSinkClient *c = l->data;
 
-    if (c->dead || !(all || (c->reaped &&
-                (g_hash_table_size (c->held) >= due ||
-                    self->renders % 8 == 0))))
+    if (c->dead || !(all || (c->reaped && g_hash_table_size (c->held))))
       continue;
     notify |= sink_reap_locked (self, c, self->rmsg, self->reaped_bufs);
   }

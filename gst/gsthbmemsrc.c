@@ -10,7 +10,10 @@
  * timestamps, flags, video meta) cross the socket. Each buffer is
  * read-only fd memory (dmabuf memory when the sink's block is a real
  * dma-buf), and goes back to the sink's pool when the last reference to it
- * (or to any memory shared from it) is dropped in this process.
+ * (or to any memory shared from it) is dropped in this process. Buffers
+ * dropped in the streaming thread are handed back in batches (one message
+ * for up to half the sink's backlog, sent at the latest before the element
+ * waits for the next buffer); others at once.
  *
  * Serialized events (stream-start, caps, segment, tags, flushes, EOS and
  * custom downstream events) come from the sink's pipeline; upstream events
