@@ -2,9 +2,10 @@
 # The demo, on a fresh Debian 12 as root: installs what it needs, builds,
 # and runs the example programs, which walk through the hb_mem API the way
 # the vendor's sample modes do (common and graphic buffers, heaps, the
-# local pool, the queue, in-process sharing), then a GStreamer pipeline
-# split across two processes with hbmemsink/hbmemsrc, printing its frame
-# rate and the number of copies made (0).
+# local pool, the queue, sharing in a process and with another process),
+# then a GStreamer pipeline split across two processes with
+# hbmemsink/hbmemsrc, printing its frame rate and the number of copies
+# made (0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,10 @@ else
 fi
 ninja -C build-demo >/dev/null
 
-for ex in alloc_com alloc_graph heaps pool queue share_in_process; do
+# share_process imports in another process: on memfd through the broker,
+# which the library starts on demand (this build's; it exits once idle)
+export HBMEM_BROKER_PATH="$PWD/build-demo/tools/hbmemd/hbmemd"
+for ex in alloc_com alloc_graph heaps pool queue share_in_process share_process; do
 	echo
 	echo "=== examples/$ex"
 	"build-demo/examples/$ex"
