@@ -94,6 +94,12 @@ struct _GstHbmemBufferPool
   gint hb_stride, hb_vstride;   /* pixels, lines passed to hb_mem */
   HbmemLayout layout;
   gsize size;                   /* bytes per buffer */
+
+  /* LIFO of released buffers (see hbmem_pool_release_buffer) */
+  GMutex lock;
+  GCond cond;
+  GQueue free;                  /* head: most recently released */
+  guint64 gen;                  /* bumped by every release and flush */
 };
 
 G_DEFINE_TYPE_WITH_CODE (GstHbmemBufferPool, gst_hbmem_buffer_pool,
@@ -539,17 +545,132 @@ hbmem_pool_renew_closed_fds (GstHbmemBufferPool * self, GstBuffer * buffer)
   }
 }
 
+/*
+ * Recycling order. The base class queues released buffers FIFO, so a pool
+ * that grew to n buffers cycles through all of them and every frame is
+ * written into the buffer touched longest ago, cache-cold. We keep the
+ * released buffers on a stack instead and hand out the most recent one.
+ * The base class still allocates (acquire with DONTWAIT: a new buffer
+ * while under max, else GST_FLOW_EOS), discards (release of a buffer it
+ * would not queue) and frees (stop gets the stack back first); waiting
+ * for a release happens here, on our cond, woken by every release and by
+ * flush_start.
+ */
+static gboolean
+hbmem_pool_buffer_reusable (GstBufferPool * pool, GstBuffer * buffer)
+{
+  GstHbmemBufferPool *self = GST_HBMEM_BUFFER_POOL (pool);
+
+  return !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_TAG_MEMORY) &&
+      gst_buffer_get_size (buffer) == self->size &&
+      gst_buffer_is_all_memory_writable (buffer);
+}
+
+static void
+hbmem_pool_release_buffer (GstBufferPool * pool, GstBuffer * buffer)
+{
+  GstHbmemBufferPool *self = GST_HBMEM_BUFFER_POOL (pool);
+
+  if (!hbmem_pool_buffer_reusable (pool, buffer)) {
+    /* the base class frees it: a waiter may allocate in its place */
+    GST_BUFFER_POOL_CLASS (gst_hbmem_buffer_pool_parent_class)->
+        release_buffer (pool, buffer);
+    g_mutex_lock (&self->lock);
+  } else {
+    g_mutex_lock (&self->lock);
+    g_queue_push_head (&self->free, buffer);
+  }
+  self->gen++;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+static GstFlowReturn
+hbmem_pool_acquire_lifo (GstHbmemBufferPool * self, GstBuffer ** buffer,
+    GstBufferPoolAcquireParams * params)
+{
+  GstBufferPool *pool = GST_BUFFER_POOL_CAST (self);
+  GstBufferPoolAcquireParams p = { 0, };
+  gboolean dontwait = params &&
+      (params->flags & GST_BUFFER_POOL_ACQUIRE_FLAG_DONTWAIT);
+  GstFlowReturn ret;
+  guint64 gen;
+
+  if (params)
+    p = *params;
+  p.flags |= GST_BUFFER_POOL_ACQUIRE_FLAG_DONTWAIT;
+
+  g_mutex_lock (&self->lock);
+  for (;;) {
+    if (GST_BUFFER_POOL_IS_FLUSHING (pool)) {
+      ret = GST_FLOW_FLUSHING;
+      break;
+    }
+    *buffer = g_queue_pop_head (&self->free);
+    if (*buffer) {
+      ret = GST_FLOW_OK;
+      break;
+    }
+    gen = self->gen;
+    g_mutex_unlock (&self->lock);
+    ret = GST_BUFFER_POOL_CLASS (gst_hbmem_buffer_pool_parent_class)->
+        acquire_buffer (pool, buffer, &p);
+    if (ret != GST_FLOW_EOS || dontwait)
+      return ret;
+    g_mutex_lock (&self->lock);
+    /* at max: wait for a release or a flush unless one came meanwhile */
+    while (self->gen == gen && !GST_BUFFER_POOL_IS_FLUSHING (pool))
+      g_cond_wait (&self->cond, &self->lock);
+  }
+  g_mutex_unlock (&self->lock);
+  return ret;
+}
+
 static GstFlowReturn
 hbmem_pool_acquire_buffer (GstBufferPool * pool, GstBuffer ** buffer,
     GstBufferPoolAcquireParams * params)
 {
   GstFlowReturn ret;
 
-  ret = GST_BUFFER_POOL_CLASS (gst_hbmem_buffer_pool_parent_class)->
-      acquire_buffer (pool, buffer, params);
+  ret = hbmem_pool_acquire_lifo (GST_HBMEM_BUFFER_POOL (pool), buffer, params);
   if (ret == GST_FLOW_OK)
     hbmem_pool_renew_closed_fds (GST_HBMEM_BUFFER_POOL (pool), *buffer);
   return ret;
+}
+
+static void
+hbmem_pool_flush_start (GstBufferPool * pool)
+{
+  GstHbmemBufferPool *self = GST_HBMEM_BUFFER_POOL (pool);
+
+  /* the base class set the flushing flag before calling us */
+  g_mutex_lock (&self->lock);
+  self->gen++;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  /* GstBufferPool itself has no flush_start in 1.22 */
+  if (GST_BUFFER_POOL_CLASS (gst_hbmem_buffer_pool_parent_class)->flush_start)
+    GST_BUFFER_POOL_CLASS (gst_hbmem_buffer_pool_parent_class)->flush_start
+        (pool);
+}
+
+/* Hand the stack back to the base class's queue so its stop frees it. */
+static gboolean
+hbmem_pool_stop (GstBufferPool * pool)
+{
+  GstHbmemBufferPool *self = GST_HBMEM_BUFFER_POOL (pool);
+  GstBufferPoolClass *parent =
+      GST_BUFFER_POOL_CLASS (gst_hbmem_buffer_pool_parent_class);
+  GQueue stack = G_QUEUE_INIT;
+  GstBuffer *buffer;
+
+  g_mutex_lock (&self->lock);
+  stack = self->free;
+  g_queue_init (&self->free);
+  g_mutex_unlock (&self->lock);
+  while ((buffer = g_queue_pop_head (&stack)))
+    parent->release_buffer (pool, buffer);
+  return parent->stop (pool);
 }
 
 static void
@@ -558,6 +679,8 @@ gst_hbmem_buffer_pool_finalize (GObject * object)
   GstHbmemBufferPool *self = GST_HBMEM_BUFFER_POOL (object);
 
   gst_clear_object (&self->allocator);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
   G_OBJECT_CLASS (gst_hbmem_buffer_pool_parent_class)->finalize (object);
 }
 
@@ -574,6 +697,9 @@ gst_hbmem_buffer_pool_class_init (GstHbmemBufferPoolClass * klass)
   pool_class->alloc_buffer = hbmem_pool_alloc_buffer;
   pool_class->reset_buffer = hbmem_pool_reset_buffer;
   pool_class->acquire_buffer = hbmem_pool_acquire_buffer;
+  pool_class->release_buffer = hbmem_pool_release_buffer;
+  pool_class->flush_start = hbmem_pool_flush_start;
+  pool_class->stop = hbmem_pool_stop;
 }
 
 static void
@@ -581,6 +707,9 @@ gst_hbmem_buffer_pool_init (GstHbmemBufferPool * self)
 {
   self->contiguous = TRUE;
   gst_video_alignment_reset (&self->align);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  g_queue_init (&self->free);
 }
 
 /**

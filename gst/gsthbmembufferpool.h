@@ -34,6 +34,11 @@
  * the config's when it is an hbmem allocator (its heap and usage flags
  * apply), otherwise one the pool makes. A format hb_mem does not have is
  * refused by set_config (FALSE, with a warning naming the format).
+ *
+ * Recycling is LIFO: an acquire gets the most recently released buffer
+ * (still in the CPU cache), not the one released longest ago as
+ * GstBufferPool's own queue would. At max, an acquire without
+ * GST_BUFFER_POOL_ACQUIRE_FLAG_DONTWAIT waits for a release or a flush.
  */
 #ifndef __GST_HBMEM_BUFFER_POOL_H__
 #define __GST_HBMEM_BUFFER_POOL_H__

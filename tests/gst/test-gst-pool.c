@@ -5,7 +5,8 @@
  * contiguous and per plane), alignment padding and stride masks, a size
  * bigger than the frame, common buffers for other caps, recycling of the
  * same hb_mem buffer, memories restored after a merge, flushing,
- * deactivation with buffers out, and shutdown with an acquire blocked.
+ * deactivation with buffers out, shutdown with an acquire blocked, LIFO
+ * recycling, and a waiting acquire woken by a release (kept or discarded).
  * Every test ends with the heaps and the fd table as they started.
  */
 #include <string.h>
@@ -674,6 +675,111 @@ start_acquirer (Acquirer * a, GstBufferPool * pool)
   return g_thread_new ("acquirer", acquirer_run, a);
 }
 
+/* The most recently released buffer comes back first (cache-warm). */
+static void
+test_recycling_is_lifo (Fixture * f, gconstpointer d)
+{
+  GstBuffer *a, *b, *c, *x;
+
+  g_assert_true (configure (f->pool,
+          "video/x-raw,format=GRAY8,width=64,height=64", 0, 3, 3, TRUE,
+          NULL));
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  a = acquire (f->pool);
+  b = acquire (f->pool);
+  c = acquire (f->pool);
+  gst_buffer_unref (a);
+  gst_buffer_unref (b);
+  x = acquire (f->pool);
+  g_assert_true (x == b);
+  gst_buffer_unref (c);
+  gst_buffer_unref (x);
+  x = acquire (f->pool);
+  g_assert_true (x == b);
+  gst_buffer_unref (x);
+  /* b, c, a from the top */
+  b = acquire (f->pool);
+  c = acquire (f->pool);
+  a = acquire (f->pool);
+  g_assert_true (b != c && c != a && a != b);
+  gst_buffer_unref (a);
+  x = acquire (f->pool);
+  g_assert_true (x == a);
+  gst_buffer_unref (x);
+  gst_buffer_unref (b);
+  gst_buffer_unref (c);
+}
+
+/* At max, an acquire waits; a release hands it that buffer. */
+static void
+test_release_wakes_a_waiting_acquire (Fixture * f, gconstpointer d)
+{
+  GstBuffer *held;
+  GThread *t;
+  Acquirer a;
+
+  g_assert_true (configure (f->pool,
+          "video/x-raw,format=GRAY8,width=64,height=64", 0, 1, 1, TRUE,
+          NULL));
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  held = acquire (f->pool);
+  t = start_acquirer (&a, f->pool);
+  g_usleep (GST_TEST_BLOCKED_US);
+  g_assert_cmpint (g_atomic_int_get (&a.done), ==, 0);
+  gst_buffer_unref (held);
+  g_assert_true (gst_test_wait_flag (&a.done, GST_TEST_REACT_US));
+  g_thread_join (t);
+  g_assert_cmpint (a.ret, ==, GST_FLOW_OK);
+  g_assert_true (a.buf == held);
+  gst_buffer_unref (a.buf);
+}
+
+/*
+ * At max, a released buffer the pool cannot reuse (tagged memory) is
+ * freed, and the waiting acquire gets a new one in its place.
+ */
+static void
+test_discarded_release_lets_a_waiter_allocate (Fixture * f, gconstpointer d)
+{
+  GstBufferPoolAcquireParams dontwait = {
+    .flags = GST_BUFFER_POOL_ACQUIRE_FLAG_DONTWAIT,
+  };
+  GstBuffer *held, *other, *none = NULL;
+  GstMemory *orig;
+  GThread *t;
+  Acquirer a;
+
+  g_assert_true (configure (f->pool,
+          "video/x-raw,format=GRAY8,width=64,height=64", 0, 1, 1, TRUE,
+          NULL));
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  held = acquire (f->pool);
+  g_assert_cmpint (gst_buffer_pool_acquire_buffer (f->pool, &none, &dontwait),
+      ==, GST_FLOW_EOS);
+  g_assert_null (none);
+  t = start_acquirer (&a, f->pool);
+  g_usleep (GST_TEST_BLOCKED_US);
+  g_assert_cmpint (g_atomic_int_get (&a.done), ==, 0);
+  /*
+   * Its memory replaced while another buffer holds the original: reset_buffer
+   * cannot restore it, the memory tag stays and the pool frees the buffer.
+   */
+  orig = gst_buffer_peek_memory (held, 0);
+  other = gst_buffer_new ();
+  gst_buffer_append_memory (other, gst_memory_ref (orig));
+  gst_buffer_replace_memory (held, 0, gst_allocator_alloc (NULL,
+          gst_buffer_get_size (held), NULL));
+  gst_buffer_unref (held);
+  g_assert_true (gst_test_wait_flag (&a.done, GST_TEST_REACT_US));
+  g_thread_join (t);
+  g_assert_cmpint (a.ret, ==, GST_FLOW_OK);
+  g_assert_nonnull (a.buf);
+  g_assert_true (gst_is_hbmem_memory (gst_buffer_peek_memory (a.buf, 0)));
+  g_assert_true (gst_buffer_peek_memory (a.buf, 0) != orig);
+  gst_buffer_unref (a.buf);
+  gst_buffer_unref (other);
+}
+
 static void
 test_flushing_unblocks_a_waiting_acquire (Fixture * f, gconstpointer d)
 {
@@ -802,6 +908,11 @@ main (int argc, char **argv)
       test_deactivate_with_buffers_out_frees_on_return);
   add_test ("/gst/pool/shutdown-with-acquire-blocked-does-not-deadlock",
       test_shutdown_with_acquire_blocked_does_not_deadlock);
+  add_test ("/gst/pool/recycling-is-lifo", test_recycling_is_lifo);
+  add_test ("/gst/pool/release-wakes-a-waiting-acquire",
+      test_release_wakes_a_waiting_acquire);
+  add_test ("/gst/pool/discarded-release-lets-a-waiter-allocate",
+      test_discarded_release_lets_a_waiter_allocate);
 
   ret = gst_test_run_and_deinit ();
   g_assert_cmpint (hb_mem_module_close (), ==, 0);
