@@ -53,7 +53,7 @@ static void stop_broker(void)
 	if (pid <= 0)
 		return;
 	kill(pid, SIGTERM);
-	for (i = 0; i < 500 && pid_alive(pid); i++)
+	for (i = 0; i < 2500 && pid_alive(pid); i++)
 		g_usleep(2 * 1000);
 	g_assert_false(pid_alive(pid));
 }

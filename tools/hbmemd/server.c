@@ -470,9 +470,16 @@ static void reap_dead(void)
 	}
 }
 
-static void setup_signals(void)
+/*
+ * SIGTERM and SIGINT stay blocked except inside ppoll(), which unblocks
+ * them atomically: a stop request that arrives between the loop's check
+ * and the wait would otherwise sleep until the wait's timeout. *@waitmask
+ * is the mask to wait with.
+ */
+static void setup_signals(sigset_t *waitmask)
 {
 	struct sigaction sa;
+	sigset_t stop;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -480,6 +487,12 @@ static void setup_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, waitmask);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
 }
 
 /* One round of the loop on what poll reported in @pfd. */
@@ -515,10 +528,11 @@ int server_run(int lfd)
 {
 	struct pollfd *pfd = calloc(MAX_CLIENTS + 1, sizeof(*pfd));
 	int64_t idle_since = now_us();
+	sigset_t waitmask;
 
 	if (!pfd)
 		return -ENOMEM;
-	setup_signals();
+	setup_signals(&waitmask);
 	while (!stop_requested) {
 		int64_t wait, idle_left = -1;
 		unsigned int npfd = 1;
@@ -552,7 +566,16 @@ int server_run(int lfd)
 			pfd[npfd].revents = 0;
 			npfd++;
 		}
-		n = poll(pfd, npfd, timeout);
+		if (timeout < 0) {
+			n = ppoll(pfd, npfd, NULL, &waitmask);
+		} else {
+			struct timespec ts = {
+				.tv_sec = timeout / 1000,
+				.tv_nsec = (long)(timeout % 1000) * 1000000L,
+			};
+
+			n = ppoll(pfd, npfd, &ts, &waitmask);
+		}
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n > 0)
