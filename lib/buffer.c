@@ -285,7 +285,7 @@ static struct hbmem_obj *obj_new(enum hbmem_obj_kind kind)
 }
 
 /* The descriptor of a single-mem common buffer. */
-static void com_desc_fill(hb_mem_common_buf_t *d, const struct hbmem_mem *mem,
+void _hbmem_com_desc_fill(hb_mem_common_buf_t *d, const struct hbmem_mem *mem,
 			  int64_t flags)
 {
 	memset(d, 0, sizeof(*d));
@@ -325,7 +325,7 @@ static int32_t com_alloc(uint64_t size, int64_t flags, hb_mem_common_buf_t *buf,
 	}
 	obj->nmem = 1;
 	obj->mem[0]->obj = obj;
-	com_desc_fill(&obj->u.com, obj->mem[0], flags);
+	_hbmem_com_desc_fill(&obj->u.com, obj->mem[0], flags);
 	_hbmem_obj_link(obj);
 	*buf = obj->u.com;
 	_hbmem_dbg_on_alloc(HBMEM_DBG_COM, buf->virt_addr, size, file, line);

@@ -237,6 +237,9 @@ int _hbmem_mem_map(int fd, struct hbmem_share *sh, uint64_t fd_off,
 void _hbmem_mem_release(struct hbmem_mem *mem);
 /* Free a whole object (and its group). Caller holds hbmem_lock. */
 void _hbmem_obj_free(struct hbmem_obj *obj);
+/* Fill @d as the descriptor of a common buffer made of @mem alone. */
+void _hbmem_com_desc_fill(hb_mem_common_buf_t *d, const struct hbmem_mem *mem,
+			  int64_t flags);
 
 /* The outermost object @mem belongs to (its group, if any). */
 static inline struct hbmem_obj *_hbmem_obj_top(const struct hbmem_mem *mem)

@@ -515,12 +515,7 @@ static int pool_create_locked(uint64_t size, int64_t flags,
 	obj->mem[0] = mem;
 	obj->priv = p;
 	mem->obj = obj;
-	obj->u.com.fd = mem->fd;
-	obj->u.com.share_id = mem->share->id;
-	obj->u.com.flags = flags;
-	obj->u.com.size = mem->size;
-	obj->u.com.virt_addr = mem->vaddr;
-	obj->u.com.phys_addr = mem->phys;
+	_hbmem_com_desc_fill(&obj->u.com, mem, flags);
 	_hbmem_obj_link(obj);
 
 	/* a stale reader may lock this struct at any time: fill it locked */

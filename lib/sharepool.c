@@ -647,12 +647,7 @@ static int spool_create_locked(uint32_t num, uint64_t size, int64_t flags,
 	obj->mem[0] = mem;
 	obj->priv = p;
 	mem->obj = obj;
-	obj->u.com.fd = mem->fd;
-	obj->u.com.share_id = mem->share->id;
-	obj->u.com.flags = flags;
-	obj->u.com.size = mem->size;
-	obj->u.com.virt_addr = mem->vaddr;
-	obj->u.com.phys_addr = mem->phys;
+	_hbmem_com_desc_fill(&obj->u.com, mem, flags);
 	_hbmem_obj_link(obj);
 	spool_format((struct spool_hdr *)mem->vaddr, num, (uint32_t)size,
 		     stride, ctl_len, flags);
