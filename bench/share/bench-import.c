@@ -39,49 +39,14 @@
 
 #include "hb_mem_mgr.h"
 #include "hb_mem_ext.h"
+#include "bench-util.h"
 
 #define BATCH 16	/* fdpass messages queued at a time */
 #define MAX_RUNS 15
 
 enum cmd { CMD_FDPASS = 1, CMD_DESC, CMD_QUIT };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench-import: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static void check(int32_t ret, const char *what)
-{
-	char msg[128];
-
-	if (ret == 0)
-		return;
-	hb_mem_strerror(ret, msg, sizeof(msg));
-	fprintf(stderr, "bench-import: %s: %s\n", what, msg);
-	exit(1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+const char *bench_name = "bench-import";
 
 static void put(int sock, const void *p, size_t n)
 {
