@@ -190,10 +190,7 @@ int _hbmem_broker_connect(bool spawn, int *fd)
 
 int _hbmem_broker_send(int fd, struct hbmem_msg *m, int pass_fd)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
+	union hbmem_proto_fd_ctl ctl;
 	struct iovec iov = {
 		.iov_base = m,
 		.iov_len = hbmem_proto_size(m->hdr.type),
@@ -201,18 +198,8 @@ int _hbmem_broker_send(int fd, struct hbmem_msg *m, int pass_fd)
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
-	if (pass_fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof(ctl.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-	}
+	if (pass_fd >= 0)
+		hbmem_proto_attach_fd(&mh, &ctl, pass_fd);
 	do {
 		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);

@@ -238,3 +238,18 @@ int hbmem_proto_parse(const void *buf, size_t len, int nfds,
 		return -EINVAL;
 	return 0;
 }
+
+void hbmem_proto_attach_fd(struct msghdr *mh, union hbmem_proto_fd_ctl *ctl,
+			   int fd)
+{
+	struct cmsghdr *cm;
+
+	memset(ctl, 0, sizeof(*ctl));
+	mh->msg_control = ctl->buf;
+	mh->msg_controllen = sizeof(ctl->buf);
+	cm = CMSG_FIRSTHDR(mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+}

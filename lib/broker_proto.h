@@ -67,6 +67,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define HBMEM_PROTO_MAGIC	0x4d48u		/* "HM" */
 #define HBMEM_PROTO_VERSION	1
@@ -288,5 +289,18 @@ size_t hbmem_proto_size(unsigned int type);
 
 /* Fill the header of @msg. */
 void hbmem_proto_init(struct hbmem_msg *msg, unsigned int type, uint32_t seq);
+
+/* Control-message room for the one fd a message may carry. */
+union hbmem_proto_fd_ctl {
+	struct cmsghdr h;
+	char buf[CMSG_SPACE(sizeof(int))];
+};
+
+/*
+ * Make @mh carry @fd (SCM_RIGHTS) in @ctl; the fd stays the caller's
+ * (the kernel passes a new reference). Both sides send with this.
+ */
+void hbmem_proto_attach_fd(struct msghdr *mh, union hbmem_proto_fd_ctl *ctl,
+			   int fd);
 
 #endif /* HBMEM_BROKER_PROTO_H */

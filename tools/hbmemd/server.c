@@ -63,10 +63,7 @@ static void on_signal(int sig)
 /* Send @m (and @fd when >= 0, not given away) to @c; a failure kills @c. */
 static void send_msg(struct client *c, struct hbmem_msg *m, int fd)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
+	union hbmem_proto_fd_ctl ctl;
 	struct iovec iov = {
 		.iov_base = m,
 		.iov_len = hbmem_proto_size(m->hdr.type),
@@ -76,18 +73,8 @@ static void send_msg(struct client *c, struct hbmem_msg *m, int fd)
 
 	if (c->dead)
 		return;
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof(ctl.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
+	if (fd >= 0)
+		hbmem_proto_attach_fd(&mh, &ctl, fd);
 	do {
 		n = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);
