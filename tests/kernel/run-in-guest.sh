@@ -314,8 +314,22 @@ if [ -z "$rc" ]; then
 	exit 124
 fi
 
-# Kernel messages carry a timestamp; only those are searched.
-bad=$(grep -E '^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|Kernel panic|general protection fault|Call Trace:|kernel BUG|UBSAN|KASAN|refcount_t:|list_(add|del) corruption|INFO: task .* blocked)' "$log" || true)
+# Kernel messages carry a timestamp; only those are searched. One known
+# vivid quirk is not a failure: when emulation is too slow for its frame
+# rate, vivid's capture thread passes a negative timeout to
+# schedule_timeout(), which logs that and a stack of the vivid thread. Any
+# other WARN, BUG, Oops or trace is.
+bad=$(grep -E '^\[ *[0-9]+\.[0-9]+\] ' "$log" | awk '
+	/schedule_timeout: wrong timeout value/ { quirk = 1; next }
+	quirk && /Comm: vivid-/ { next }
+	/(WARNING:|BUG:|Oops|Kernel panic|general protection fault|Call Trace:|kernel BUG|UBSAN|KASAN|refcount_t:|list_(add|del) corruption|INFO: task .* blocked)/ {
+		if (quirk && /Call Trace:/) { quirk = 0; next }
+		print; next
+	}
+	/<\/TASK>/ { quirk = 0 }')
+if grep -q 'schedule_timeout: wrong timeout value' "$log"; then
+	say "note: vivid fell behind its frame rate (its schedule_timeout warning is ignored)"
+fi
 if [ -n "$bad" ] && [ $allow_warn = 0 ]; then
 	say "FAIL: the guest kernel log shows problems:"
 	echo "$bad" | head -20 >&2
