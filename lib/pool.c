@@ -56,8 +56,8 @@ struct hbmem_pool {
 	bool live;
 	int32_t fd;
 	int32_t share_id;
-	int32_t clients;	/* live sub-allocations */
 	unsigned int shift;	/* log2 of the page size */
+	uint64_t page;		/* 1 << shift */
 	uint8_t *base;
 	uint64_t len;		/* bytes: npages << shift */
 	/* copies of base and len (0 when dead) read without the lock */
@@ -81,6 +81,15 @@ static inline void pool_lock(struct hbmem_pool *p)
 static inline void pool_unlock(struct hbmem_pool *p)
 {
 	hbmem_block_drop(&p->lock);
+}
+
+/*
+ * Live sub-allocations: the used runs but those parked in the cache
+ * (marked). Derived, so the fast paths keep no count. Lock held.
+ */
+static inline uint32_t pool_clients(const struct hbmem_pool *p)
+{
+	return p->tlsf.used_runs - p->ncache;
 }
 
 /* ---- the tables ---------------------------------------------------------- */
@@ -446,7 +455,7 @@ static void pool_info(const struct hbmem_pool *p, hb_mem_pool_t *info)
 	info->page_size = (int32_t)(1u << p->shift);
 	info->total_page_cnt = (int32_t)p->tlsf.npages;
 	info->avail_page_cnt = (int32_t)(p->tlsf.free_pages + p->ncache);
-	info->cur_client_cnt = p->clients;
+	info->cur_client_cnt = (int32_t)pool_clients(p);
 }
 
 /* ---- create and destroy (hbmem_lock held) -------------------------------- */
@@ -522,8 +531,8 @@ static int pool_create_locked(uint64_t size, int64_t flags,
 	pool_lock(p);
 	p->fd = mem->fd;
 	p->share_id = mem->share->id;
-	p->clients = 0;
 	p->shift = shift;
+	p->page = (uint64_t)1 << shift;
 	p->base = mem->vaddr;
 	p->len = len;
 	p->phys = mem->phys;
@@ -563,7 +572,7 @@ static int pool_kill(struct hbmem_pool *p, bool force)
 	struct hbmem_tlsf t;
 
 	pool_lock(p);
-	if (p->clients > 0 && !force) {
+	if (pool_clients(p) > 0 && !force) {
 		pool_unlock(p);
 		return -EBUSY;
 	}
@@ -571,7 +580,6 @@ static int pool_kill(struct hbmem_pool *p, bool force)
 	STORE(p->seen_len, 0);
 	t = p->tlsf;
 	memset(&p->tlsf, 0, sizeof(p->tlsf));
-	p->clients = 0;
 	p->ncache = 0;
 	pool_unlock(p);
 	/* nobody reaches the arrays of a dead pool: free them unlocked */
@@ -653,19 +661,17 @@ static int32_t closed_or(int32_t err)
 	return _hbmem_is_open() ? err : HB_MEM_ERR_MODULE_NOT_FOUND;
 }
 
-/* hb_mem_pool_alloc_buf(), telling the debug hooks the caller's site. */
-static int32_t pool_alloc(int32_t fd, uint64_t size, hb_mem_common_buf_t *buf,
-			  const char *file, int line)
+/*
+ * The rest of an allocation from @p, locked (its lock mode in
+ * p->lock.held_biased); unlocks it.
+ */
+static int32_t pool_alloc_in(struct hbmem_pool *p, uint64_t size,
+			     hb_mem_common_buf_t *buf, const char *file,
+			     int line)
 {
-	struct hbmem_pool *p;
 	bool record;
 	uint32_t b;
 
-	if (!buf || size == 0)
-		return closed_or(HB_MEM_ERR_INVALID_PARAMS);
-	p = pool_get_fd(fd);
-	if (!p)
-		return closed_or(HB_MEM_ERR_POOL_NOT_FOUND);
 	if (size > p->len) {
 		pool_unlock(p);
 		return HB_MEM_ERR_INSUFFICIENT_MEM;
@@ -677,7 +683,6 @@ static int32_t pool_alloc(int32_t fd, uint64_t size, hb_mem_common_buf_t *buf,
 		return HB_MEM_ERR_INSUFFICIENT_MEM;
 	}
 	p->tlsf.blk[b].u.tag = size;
-	p->clients++;
 	sub_desc(p, b, size, buf);
 	/*
 	 * The environment was read at create: a load tells whether the
@@ -695,10 +700,77 @@ static int32_t pool_alloc(int32_t fd, uint64_t size, hb_mem_common_buf_t *buf,
 	return 0;
 }
 
+/* hb_mem_pool_alloc_buf(), telling the debug hooks the caller's site. */
+static __attribute__((noinline)) int32_t
+pool_alloc(int32_t fd, uint64_t size, hb_mem_common_buf_t *buf,
+	   const char *file, int line)
+{
+	struct hbmem_pool *p;
+
+	if (!buf || size == 0)
+		return closed_or(HB_MEM_ERR_INVALID_PARAMS);
+	p = pool_get_fd(fd);
+	if (!p)
+		return closed_or(HB_MEM_ERR_POOL_NOT_FOUND);
+	return pool_alloc_in(p, size, buf, file, line);
+}
+
+/*
+ * The fast path: one page, from the run cache, with the debug hooks off:
+ * the commonest request, done in straight-line code with the lock's mode
+ * in a register. Anything else, or a pool the table no longer names,
+ * takes pool_alloc_in() (with the lock) or pool_alloc() (without).
+ */
 HBMEM_EXPORT int32_t hb_mem_pool_alloc_buf(int32_t fd, uint64_t size,
 					   hb_mem_common_buf_t *buf)
 {
-	return pool_alloc(fd, size, buf, NULL, 0);
+	struct fd_index *t = __atomic_load_n(&by_fd, __ATOMIC_ACQUIRE);
+	struct hbmem_tlsf_block *blk;
+	struct hbmem_pool *p;
+	uint32_t n, b;
+	uint64_t off;
+	bool biased;
+
+	/* a negative fd wraps to a huge index */
+	if (__builtin_expect((uint32_t)fd >= t->cap || !buf, 0))
+		return pool_alloc(fd, size, buf, NULL, 0);
+	p = __atomic_load_n(&t->slot[fd], __ATOMIC_ACQUIRE);
+	if (__builtin_expect(!p, 0))
+		return pool_alloc(fd, size, buf, NULL, 0);
+	biased = hbmem_block_enter(&p->lock);
+	if (__builtin_expect(!p->live || p->fd != fd, 0)) {
+		hbmem_block_leave(&p->lock, biased);
+		return pool_alloc(fd, size, buf, NULL, 0);
+	}
+	n = p->ncache;
+	/* size 0 wraps to a huge value: the general path refuses it */
+	if (__builtin_expect(size - 1 >= p->page || n == 0 ||
+			     (__atomic_load_n(&_hbmem_dbg_opts,
+					      __ATOMIC_RELAXED) &
+			      (HB_MEM_DEBUG_SITES | HB_MEM_DEBUG_BACKTRACE)),
+			     0)) {
+		if (size == 0) {
+			hbmem_block_leave(&p->lock, biased);
+			return HB_MEM_ERR_INVALID_PARAMS;
+		}
+		p->lock.held_biased = biased;
+		return pool_alloc_in(p, size, buf, NULL, 0);
+	}
+	b = p->cache[--n];
+	p->ncache = n;
+	blk = &p->tlsf.blk[b];
+	blk->size = 1;
+	blk->u.tag = size;
+	off = (uint64_t)b << p->shift;
+	buf->fd = p->fd;
+	buf->share_id = p->share_id;
+	buf->flags = p->sub_flags;
+	buf->size = size;
+	buf->virt_addr = p->base + off;
+	buf->phys_addr = p->phys + off;
+	buf->offset = 0;
+	hbmem_block_leave(&p->lock, biased);
+	return 0;
 }
 
 HBMEM_EXPORT int32_t hb_mem_pool_alloc_buf_at(int32_t fd, uint64_t size,
@@ -708,19 +780,17 @@ HBMEM_EXPORT int32_t hb_mem_pool_alloc_buf_at(int32_t fd, uint64_t size,
 	return pool_alloc(fd, size, buf, file, line);
 }
 
-HBMEM_EXPORT int32_t hb_mem_pool_free_buf(uint64_t virt_addr)
+/*
+ * The rest of freeing @virt_addr, at @off in @p, locked (its lock mode in
+ * p->lock.held_biased); unlocks it.
+ */
+static int32_t pool_free_in(struct hbmem_pool *p, uint64_t virt_addr,
+			    uint64_t off)
 {
-	struct hbmem_pool *p;
-	uint64_t off;
-	uint32_t b, s;
+	uint32_t b = (uint32_t)(off >> p->shift), s;
 	bool recorded;
 
-	p = pool_get_addr(virt_addr);
-	if (!p)
-		return closed_or(HB_MEM_ERR_INVALID_VADDR);
 	/* off < len: b is a page of the pool */
-	off = virt_addr - (uint64_t)(uintptr_t)p->base;
-	b = (uint32_t)(off >> p->shift);
 	s = p->tlsf.blk[b].size;
 	/* only the start of a live sub-allocation: not inside, not twice */
 	if ((off & ((1u << p->shift) - 1)) || !size_is_live(s)) {
@@ -728,12 +798,60 @@ HBMEM_EXPORT int32_t hb_mem_pool_free_buf(uint64_t virt_addr)
 		return HB_MEM_ERR_INVALID_VADDR;
 	}
 	pool_give(p, b, s);
-	p->clients--;
 	recorded = p->dbg_seen;
 	pool_unlock(p);
 	if (__builtin_expect(recorded, 0))
 		_hbmem_dbg_on_free(HBMEM_DBG_POOL,
 				   (const void *)(uintptr_t)virt_addr);
+	return 0;
+}
+
+static __attribute__((noinline)) int32_t pool_free(uint64_t virt_addr)
+{
+	struct hbmem_pool *p = pool_get_addr(virt_addr);
+
+	if (!p)
+		return closed_or(HB_MEM_ERR_INVALID_VADDR);
+	return pool_free_in(p, virt_addr,
+			    virt_addr - (uint64_t)(uintptr_t)p->base);
+}
+
+/*
+ * The fast path: a one-page run of the pool the last free went to, back
+ * into its cache, with no debug record to drop. Anything else takes
+ * pool_free_in() (with the lock) or pool_free() (without).
+ */
+HBMEM_EXPORT int32_t hb_mem_pool_free_buf(uint64_t virt_addr)
+{
+	struct hbmem_pool *p = __atomic_load_n(&hint, __ATOMIC_ACQUIRE);
+	struct hbmem_tlsf_block *blk;
+	uint64_t off;
+	uint32_t n;
+	bool biased;
+
+	/* a glance without the lock keeps frees off other pools' locks */
+	if (__builtin_expect(!p || virt_addr - LOAD(p->seen_base) >=
+					   LOAD(p->seen_len),
+			     0))
+		return pool_free(virt_addr);
+	biased = hbmem_block_enter(&p->lock);
+	off = virt_addr - (uint64_t)(uintptr_t)p->base;
+	if (__builtin_expect(!p->live || off >= p->len, 0)) {
+		hbmem_block_leave(&p->lock, biased);
+		return pool_free(virt_addr);
+	}
+	blk = &p->tlsf.blk[off >> p->shift];
+	n = p->ncache;
+	if (__builtin_expect((off & (p->page - 1)) || blk->size != 1 ||
+			     n >= POOL_CACHE || p->dbg_seen,
+			     0)) {
+		p->lock.held_biased = biased;
+		return pool_free_in(p, virt_addr, off);
+	}
+	blk->size = 1 | HBMEM_TLSF_MARK;
+	p->cache[n] = (uint32_t)(off >> p->shift);
+	p->ncache = n + 1;
+	hbmem_block_leave(&p->lock, biased);
 	return 0;
 }
 
@@ -799,7 +917,7 @@ void _hbmem_pools_cleanup(void)
 int _hbmem_pool_check(int32_t fd, char *why, size_t why_len)
 {
 	struct hbmem_pool *p = pool_get_fd(fd);
-	uint32_t i;
+	uint32_t i, marked = 0;
 	int ret;
 
 	if (!p)
@@ -815,10 +933,13 @@ int _hbmem_pool_check(int32_t fd, char *why, size_t why_len)
 			ret = -EUCLEAN;
 		}
 	}
-	if (ret == 0 && (uint32_t)p->clients + p->ncache !=
-			p->tlsf.used_runs) {
-		snprintf(why, why_len, "%d clients + %u cached != %u used runs",
-			 p->clients, p->ncache, p->tlsf.used_runs);
+	/* the cache holds every marked run: no page is lost in between */
+	for (i = 0; ret == 0 && i < p->tlsf.npages;
+	     i += p->tlsf.blk[i].size & ~(HBMEM_TLSF_FREE | HBMEM_TLSF_MARK))
+		marked += !!(p->tlsf.blk[i].size & HBMEM_TLSF_MARK);
+	if (ret == 0 && marked != p->ncache) {
+		snprintf(why, why_len, "%u marked runs, %u cached", marked,
+			 p->ncache);
 		ret = -EUCLEAN;
 	}
 	pool_unlock(p);
