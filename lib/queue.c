@@ -21,39 +21,70 @@
  * on the board) and the QUEUE ring (the FIFO the consumer takes from). A
  * cancelled take goes back to the head of its ring: cancel undoes the take.
  *
- * Locking: one spinlock per queue (a word taken with an atomic exchange
- * and released with a plain store, spinning a little and then yielding the
- * CPU when it is held, as the pool's) guards all of it: an uncontended call
- * costs one atomic instruction. The lock is biased (spinlock.h) to the
- * thread that created the queue: until another thread first touches the
- * queue, that thread's calls take no atomic instruction at all (the hot
- * calls keep the lock's mode in a register). Nothing sleeps holding it.
- * Producers wait on the futex word take_seq, consumers on request_seq (in
- * place of condition variables): a waiter reads the word under the lock,
- * counts itself in producers_waiting or consumers_waiting, drops the lock
- * and sleeps with FUTEX_WAIT for as long as the word is unchanged, with a
- * relative timeout recomputed from its CLOCK_MONOTONIC deadline. A signal
- * bumps the word under the lock and wakes one sleeper, and is only sent
- * when the count of waiters says someone sleeps, so the uncontended path
- * makes no system call. A waiter first watches the ring it needs without
- * the lock for up to QUEUE_SPIN_NS (a producer and consumer on two CPUs
- * then never sleep), then sleeps. Items are copied under the lock: they
- * are usually small, and copying outside would race with a cancel from
- * the wrong thread.
+ * Two sides, two locks. The producer side (dequeue_buf, queue_buf) and the
+ * consumer side (request_buf, release_buf) each have a lock of their own,
+ * and each ring is single-producer single-consumer between the two sides:
  *
- * Lookup without a global lock: a queue's header (lock, futex words,
- * state) lives in a chunk that is never freed, and the unique id
- * names the header's index plus a sequence number that is never reused.
- * A call finds the header from the id with two loads, locks it and checks
- * the id is still the header's: a stale id simply does not match. The slots
- * and items are one allocation made at create and freed at destroy; a
- * header goes back to the free list only when its last waiter has left, so
- * a woken waiter never sees its header reused by a new queue.
+ *              producer lock                   consumer lock
+ *   FREE ring   pops at head  <------------   pushes at tail (release)
+ *   QUEUE ring  pushes at tail (queue_buf) -> pops at head  (request)
+ *
+ * A ring's head and tail are free-running counters (length = tail - head,
+ * cell = counter & mask over a power-of-two array), each written only by
+ * its side: the tail with a release store after the cell, read by the
+ * other side with an acquire load, and only when the side's cached copy of
+ * it says the ring is empty. The counters of each side share one cache
+ * line with that side's lock, so an item passed between two CPUs moves the
+ * item's record, one cell of each ring and, now and then, a counter line.
+ * A slot's state byte sits in front of its item in one record: DEQUEUE is
+ * set and cleared only under the producer lock, REQUEST only under the
+ * consumer lock, so queue_buf's and release_buf's state checks are exact
+ * although the other side may be changing the same byte between its own
+ * states. Whatever a side does to the other side's ring end (an overwrite
+ * dequeue popping the QUEUE ring, destroy) takes both locks, producer lock
+ * first; a cancel pushes back onto the head of the ring its own side pops,
+ * so it needs only that side's lock.
+ *
+ * The locks are biased (spinlock.h) and start claimable: the first thread
+ * to take each becomes its owner and from then on takes it with no atomic
+ * instruction, so a producer thread and a consumer thread, or one thread
+ * doing both, run with no atomic read-modify-write and no fence at all. A
+ * third thread revokes the bias of the side it uses (one membarrier(),
+ * permanent: that lock is a plain spinlock from then on).
+ *
+ * Waiting. A waiter first watches the counters without a lock for up to
+ * QUEUE_SPIN_NS (a producer and consumer on two CPUs then never sleep).
+ * Then, under its side's lock, it reads its futex word (take_seq for
+ * producers, request_seq for consumers), counts itself in its side's
+ * waiting count, runs membarrier(PRIVATE_EXPEDITED), looks at the ring
+ * once more and only then drops the lock and sleeps with FUTEX_WAIT. A
+ * publisher stores its counter and then (a compiler barrier only) reads
+ * the other side's waiting count; if it is not zero it bumps the word and
+ * wakes one sleeper. This is Dekker's pattern made asymmetric, as the
+ * biased lock's revoke: the membarrier() is a full barrier on every CPU
+ * running our threads, so either the publisher's counter store is visible
+ * to the waiter's second look, or the publisher's load of the count comes
+ * after the barrier and sees the waiter. Where membarrier() does not work
+ * the queue is "fenced": the publisher puts a full fence there instead.
+ * The waiting counts change only under their side's lock.
+ *
+ * Lookup without a global lock: a queue's header (locks, counters, futex
+ * words) lives in a chunk that is never freed, and the unique id names the
+ * header's index plus a sequence number that is never reused. A call finds
+ * the header from the id with two loads, takes its side's lock and checks
+ * the id is still the header's: a stale id simply does not match. Rings
+ * and records are one allocation made at create and freed by destroy under
+ * both locks, so it is touched only under a side's lock after that check;
+ * a spinning waiter reads only the header. A destroyed queue's header goes
+ * back to the free list once no waiter is counted in it; a waiter woken by
+ * destroy leaves through a path holding both locks, so that the last one
+ * out recycles it with every count stable.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +106,9 @@
 
 #define QUEUE_SPIN_NS 50000	/* how long a waiter spins before sleeping */
 
+#define CACHE_LINE 64
+#define REC_ITEM 16		/* a record: state byte, padding, the item */
+
 enum slot_state {
 	SLOT_FREE,
 	SLOT_DEQUEUE,
@@ -82,42 +116,51 @@ enum slot_state {
 	SLOT_REQUEST,
 };
 
-/*
- * A ring of slot numbers with room for every slot. @len is written under
- * the queue's lock but read without it by a waiter watching for work, so
- * its stores are atomic.
- */
-struct slot_ring {
-	uint32_t *slot;
-	uint32_t head;
-	uint32_t len;
+enum queue_side {
+	PRODUCER,
+	CONSUMER,
 };
 
 struct hbmem_queue {
-	/* first cache line: what every call touches */
-	struct hbmem_block lock;	/* spinlock.h */
+	/*
+	 * Read by both sides on every call, written only by create, destroy
+	 * and a waiter about to sleep.
+	 */
+	uint64_t id;			/* 0: no live queue */
+	uint32_t *free_cell;		/* the FREE ring's slot numbers */
+	uint32_t *queued_cell;		/* the QUEUE ring's */
+	uint8_t *recs;			/* records of rec_size bytes */
+	uint32_t mask;			/* ring array size - 1 */
 	uint32_t count;
 	uint32_t item_size;
-	uint64_t id;			/* 0: no live queue */
-	uint32_t producers_waiting;
-	uint32_t consumers_waiting;
-	/* futex words, bumped under the lock when a waiter is to wake */
-	uint32_t take_seq;		/* producers: a slot to dequeue */
-	uint32_t request_seq;		/* consumers: a QUEUE slot */
-	/* second: the state of the slots */
-	struct slot_ring free;
-	struct slot_ring queued;
-	uint8_t *state;
-	uint8_t *items;
-	uint64_t drops;
+	uint32_t rec_size;
 	uint32_t flags;
+	uint32_t producers_waiting;	/* under the producer lock */
+	uint32_t consumers_waiting;	/* under the consumer lock */
+	bool fenced;			/* no membarrier(): publishers fence */
+
+	/* the producer side: its lock and the ring ends it moves */
+	struct hbmem_block plock __attribute__((aligned(CACHE_LINE)));
+	uint32_t free_head;
+	uint32_t free_tail_seen;	/* cached free_tail */
+	uint32_t queued_tail;
+	uint32_t take_seq;		/* futex word producers sleep on */
+	uint64_t drops;			/* under both locks */
+
+	/* the consumer side */
+	struct hbmem_block clock __attribute__((aligned(CACHE_LINE)));
+	uint32_t queued_head;
+	uint32_t queued_tail_seen;	/* cached queued_tail */
+	uint32_t free_tail;
+	uint32_t request_seq;		/* futex word consumers sleep on */
+
+	/* what only create, destroy and recycling need (both locks) */
+	void *storage __attribute__((aligned(CACHE_LINE)));
+	uint32_t index;
 	bool zombie;		/* destroyed; back to the free list when
 				 * the last waiter leaves */
-	/* then what only create and destroy need */
-	void *storage;		/* rings, states and items, one allocation */
-	uint32_t index;
-	struct hbmem_queue *next_free;
-} __attribute__((aligned(64)));
+	struct hbmem_queue *next_free;	/* under table_lock */
+} __attribute__((aligned(CACHE_LINE)));
 
 /* A wait with a millisecond timeout, armed when the wait starts. */
 struct queue_wait {
@@ -137,77 +180,119 @@ static uint64_t id_key;
 static pthread_once_t id_key_once = PTHREAD_ONCE_INIT;
 static bool spin_allowed;	/* more than one CPU online */
 
-/* ---- slot rings ------------------------------------------------------ */
+/* ---- records, counters, rings ----------------------------------------- */
 
-static inline uint32_t ring_pop_head(struct slot_ring *r, uint32_t count)
+static inline uint8_t *rec_at(const struct hbmem_queue *q, uint32_t s)
 {
-	uint32_t s = r->slot[r->head];
-
-	r->head = r->head + 1 == count ? 0 : r->head + 1;
-	__atomic_store_n(&r->len, r->len - 1, __ATOMIC_RELAXED);
-	return s;
+	return q->recs + (size_t)s * q->rec_size;
 }
 
-static inline void ring_push_tail(struct slot_ring *r, uint32_t count,
-				  uint32_t s)
+static inline uint8_t *queue_item(const struct hbmem_queue *q, uint32_t s)
 {
-	uint32_t at = r->head + r->len;
-
-	r->slot[at >= count ? at - count : at] = s;
-	__atomic_store_n(&r->len, r->len + 1, __ATOMIC_RELAXED);
+	return rec_at(q, s) + REC_ITEM;
 }
 
-static inline void ring_push_head(struct slot_ring *r, uint32_t count,
-				  uint32_t s)
+/* A state byte may be read by the other side while it is being changed. */
+static inline uint8_t slot_state(const struct hbmem_queue *q, uint32_t s)
 {
-	r->head = r->head ? r->head - 1 : count - 1;
-	r->slot[r->head] = s;
-	__atomic_store_n(&r->len, r->len + 1, __ATOMIC_RELAXED);
+	return __atomic_load_n(rec_at(q, s), __ATOMIC_RELAXED);
 }
 
-static inline uint8_t *queue_item(struct hbmem_queue *q, uint32_t s)
+static inline void slot_set(const struct hbmem_queue *q, uint32_t s,
+			    uint8_t state)
 {
-	return q->items + (size_t)s * q->item_size;
+	__atomic_store_n(rec_at(q, s), state, __ATOMIC_RELAXED);
 }
 
-/* ---- the lock and the futex words ------------------------------------ */
-
-static inline void lock_take(struct hbmem_queue *q)
+/* Counters are read without a lock by spinning waiters: all atomic. */
+static inline uint32_t ctr(const uint32_t *c)
 {
-	hbmem_block_take(&q->lock);
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
-static inline void lock_drop(struct hbmem_queue *q)
+static inline void ctr_set(uint32_t *c, uint32_t v)
 {
-	hbmem_block_drop(&q->lock);
+	__atomic_store_n(c, v, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t queue_id(const struct hbmem_queue *q)
+{
+	return __atomic_load_n(&q->id, __ATOMIC_RELAXED);
+}
+
+static inline struct hbmem_block *side_lock(struct hbmem_queue *q,
+					    enum queue_side side)
+{
+	return side == PRODUCER ? &q->plock : &q->clock;
+}
+
+/* Pop the FREE ring's head (producer lock held): false when empty. */
+static inline bool free_pop(struct hbmem_queue *q, uint32_t *s)
+{
+	uint32_t h = ctr(&q->free_head);
+
+	if (__builtin_expect(h == q->free_tail_seen, 0)) {
+		uint32_t t = __atomic_load_n(&q->free_tail, __ATOMIC_ACQUIRE);
+
+		if (t == h)
+			return false;
+		q->free_tail_seen = t;
+	}
+	*s = q->free_cell[h & q->mask];
+	ctr_set(&q->free_head, h + 1);
+	return true;
+}
+
+/* Push onto the FREE ring's tail (consumer lock held). */
+static inline void free_push(struct hbmem_queue *q, uint32_t s)
+{
+	uint32_t t = ctr(&q->free_tail);
+
+	q->free_cell[t & q->mask] = s;
+	__atomic_store_n(&q->free_tail, t + 1, __ATOMIC_RELEASE);
+}
+
+/* Pop the QUEUE ring's head (consumer lock held): false when empty. */
+static inline bool queued_pop(struct hbmem_queue *q, uint32_t *s)
+{
+	uint32_t h = ctr(&q->queued_head);
+
+	if (__builtin_expect(h == q->queued_tail_seen, 0)) {
+		uint32_t t = __atomic_load_n(&q->queued_tail,
+					     __ATOMIC_ACQUIRE);
+
+		if (t == h)
+			return false;
+		q->queued_tail_seen = t;
+	}
+	*s = q->queued_cell[h & q->mask];
+	ctr_set(&q->queued_head, h + 1);
+	return true;
+}
+
+/* Push onto the QUEUE ring's tail (producer lock held). */
+static inline void queued_push(struct hbmem_queue *q, uint32_t s)
+{
+	uint32_t t = ctr(&q->queued_tail);
+
+	q->queued_cell[t & q->mask] = s;
+	__atomic_store_n(&q->queued_tail, t + 1, __ATOMIC_RELEASE);
 }
 
 /*
- * Sleep while *@word is @seen, for at most @rel (NULL: no limit). Returns
- * -ETIMEDOUT when the time ran out; any other return (woken, the word
- * changed, a signal) means "look again".
+ * Whether @side has something to take, looking only at the header (safe
+ * without a lock, on a destroyed queue too). @overwrite: a producer may
+ * also take the oldest queued slot.
  */
-static int futex_wait(uint32_t *word, uint32_t seen,
-		      const struct timespec *rel)
+static bool side_has_work(struct hbmem_queue *q, enum queue_side side,
+			  bool overwrite)
 {
-	int saved = errno, ret = 0;	/* the caller's errno is left as it was */
-
-	if (syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, rel, NULL, 0) <
-		    0 &&
-	    errno == ETIMEDOUT)
-		ret = -ETIMEDOUT;
-	errno = saved;
-	return ret;
-}
-
-/* Wake @n sleepers on @word (bumped under the lock first). */
-static void futex_wake(uint32_t *word, int n)
-{
-	int saved = errno;
-
-	__atomic_store_n(word, *word + 1, __ATOMIC_RELAXED);
-	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
-	errno = saved;
+	if (side == CONSUMER)
+		return __atomic_load_n(&q->queued_tail, __ATOMIC_ACQUIRE) !=
+		       ctr(&q->queued_head);
+	return __atomic_load_n(&q->free_tail, __ATOMIC_ACQUIRE) !=
+		       ctr(&q->free_head) ||
+	       (overwrite && ctr(&q->queued_tail) != ctr(&q->queued_head));
 }
 
 /* Copy one item: a constant size for the usual small ones. */
@@ -234,7 +319,65 @@ static inline void item_copy(void *dst, const void *src, uint32_t size)
 	}
 }
 
-/* ---- ids and headers ------------------------------------------------- */
+/* ---- futex words ------------------------------------------------------ */
+
+/*
+ * Sleep while *@word is @seen, for at most @rel (NULL: no limit). Returns
+ * -ETIMEDOUT when the time ran out; any other return (woken, the word
+ * changed, a signal) means "look again".
+ */
+static int futex_wait(uint32_t *word, uint32_t seen,
+		      const struct timespec *rel)
+{
+	int saved = errno, ret = 0;	/* the caller's errno is left as it was */
+
+	if (syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, rel, NULL, 0) <
+		    0 &&
+	    errno == ETIMEDOUT)
+		ret = -ETIMEDOUT;
+	errno = saved;
+	return ret;
+}
+
+/*
+ * Bump @word and wake @n of its sleepers. The word may be bumped from
+ * either side (a release and an overwrite-mode queue_buf both wake
+ * producers), hence the atomic add; it runs only when someone waits.
+ */
+static __attribute__((noinline)) void futex_wake(uint32_t *word, int n)
+{
+	int saved = errno;
+
+	__atomic_fetch_add(word, 1, __ATOMIC_RELAXED);
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+	errno = saved;
+}
+
+/*
+ * Between a publisher's counter store and its load of the other side's
+ * waiting count: nothing but the compiler's order when waiters run
+ * membarrier() before they sleep, a full fence when they cannot.
+ */
+static inline void publish_barrier(const struct hbmem_queue *q)
+{
+	if (__builtin_expect(q->fenced, 0))
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	else
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/* The waiter's half: between counting itself and its second look. */
+static void sleep_barrier(const struct hbmem_queue *q)
+{
+	int saved = errno;
+
+	if (q->fenced ||
+	    hbmem_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) < 0)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	errno = saved;
+}
+
+/* ---- ids and headers -------------------------------------------------- */
 
 /*
  * Ids are (sequence << index bits | index) xor a per-process key, so they
@@ -264,11 +407,21 @@ static struct hbmem_queue *header_at(uint32_t index)
 	return chunk ? &chunk[index % QUEUE_CHUNK] : NULL;
 }
 
+/* The header @id would live in, or NULL (not whether it is live). */
+static inline struct hbmem_queue *header_of(uint64_t id)
+{
+	uint64_t bits = id ^ __atomic_load_n(&id_key, __ATOMIC_RELAXED);
+
+	if (id == 0)
+		return NULL;
+	return header_at((uint32_t)(bits & (QUEUE_MAX - 1)));
+}
+
 static int chunk_new(struct hbmem_queue **out)
 {
 	struct hbmem_queue *chunk;
 
-	chunk = aligned_alloc(64, sizeof(*chunk) * QUEUE_CHUNK);
+	chunk = aligned_alloc(CACHE_LINE, sizeof(*chunk) * QUEUE_CHUNK);
 	if (!chunk)
 		return -ENOMEM;
 	memset(chunk, 0, sizeof(*chunk) * QUEUE_CHUNK);	/* locks free */
@@ -318,93 +471,95 @@ static void header_put(struct hbmem_queue *q)
 	pthread_mutex_unlock(&table_lock);
 }
 
-/* Lock the live queue named @id: 0, or -ENOENT. */
-static inline __attribute__((always_inline)) int
-queue_lock(uint64_t id, struct hbmem_queue **out)
-{
-	uint64_t bits = id ^ __atomic_load_n(&id_key, __ATOMIC_RELAXED);
-	struct hbmem_queue *q;
+/* ---- taking the locks ------------------------------------------------- */
 
-	if (id == 0)
-		return -ENOENT;
-	q = header_at((uint32_t)(bits & (QUEUE_MAX - 1)));
+/*
+ * Take @side's lock of the live queue named @id: 0, or -ENOENT. The hot
+ * calls keep the lock's mode in *@biased (a register) instead of the
+ * header; it is parked in the lock's held_biased (park()/unpark()) around
+ * anything that drops and retakes the lock.
+ */
+static inline __attribute__((always_inline)) int
+queue_enter(uint64_t id, enum queue_side side, struct hbmem_queue **out,
+	    bool *biased)
+{
+	struct hbmem_queue *q = header_of(id);
+	struct hbmem_block *l;
+
 	if (!q)
 		return -ENOENT;
-	lock_take(q);
-	if (__builtin_expect(q->id != id, 0)) {
-		lock_drop(q);
+	l = side_lock(q, side);
+	*biased = hbmem_block_enter(l);
+	if (__builtin_expect(queue_id(q) != id, 0)) {
+		hbmem_block_leave(l, *biased);
 		return -ENOENT;
 	}
 	*out = q;
 	return 0;
 }
 
-/*
- * queue_lock() for the hot calls: the lock's mode stays in *@biased (a
- * register) instead of the header; it is parked in the header
- * (park()/unpark()) around anything that drops and retakes the lock.
- */
-static inline __attribute__((always_inline)) int
-queue_enter(uint64_t id, struct hbmem_queue **out, bool *biased)
+static inline void park(struct hbmem_block *l, bool biased)
 {
-	uint64_t bits = id ^ __atomic_load_n(&id_key, __ATOMIC_RELAXED);
-	struct hbmem_queue *q;
-
-	if (id == 0)
-		return -ENOENT;
-	q = header_at((uint32_t)(bits & (QUEUE_MAX - 1)));
-	if (!q)
-		return -ENOENT;
-	*biased = hbmem_block_enter(&q->lock);
-	if (__builtin_expect(q->id != id, 0)) {
-		hbmem_block_leave(&q->lock, *biased);
-		return -ENOENT;
-	}
-	*out = q;
-	return 0;
+	l->held_biased = biased;
 }
 
-static inline void queue_leave(struct hbmem_queue *q, bool biased)
+static inline bool unpark(struct hbmem_block *l)
 {
-	hbmem_block_leave(&q->lock, biased);
+	return l->held_biased;
 }
 
-static inline void park(struct hbmem_queue *q, bool biased)
+/* Both locks, producer lock first. */
+static void lock_both(struct hbmem_queue *q)
 {
-	q->lock.held_biased = biased;
-}
-
-static inline bool unpark(struct hbmem_queue *q)
-{
-	return q->lock.held_biased;
+	hbmem_block_take(&q->plock);
+	hbmem_block_take(&q->clock);
 }
 
 /*
- * Unlock @q; the thread that finds a destroyed queue's header with no
- * waiter left puts it back on the free list.
+ * Drop both locks; the thread that finds a destroyed queue's header with
+ * no waiter left puts it back on the free list.
  */
-static inline __attribute__((always_inline)) void
-queue_unlock(struct hbmem_queue *q)
+static void unlock_both(struct hbmem_queue *q)
 {
-	bool recycle = q->zombie && q->producers_waiting == 0 &&
-		       q->consumers_waiting == 0;
+	bool recycle = q->zombie && ctr(&q->producers_waiting) == 0 &&
+		       ctr(&q->consumers_waiting) == 0;
 
-	if (__builtin_expect(recycle, 0))
+	if (recycle)
 		q->zombie = false;
-	lock_drop(q);
-	if (__builtin_expect(recycle, 0))
+	hbmem_block_drop(&q->clock);
+	hbmem_block_drop(&q->plock);
+	if (recycle)
 		header_put(q);
 }
 
+/* Both locks of the live queue named @id: 0, or -ENOENT. */
+static int queue_lock_both(uint64_t id, struct hbmem_queue **out)
+{
+	struct hbmem_queue *q = header_of(id);
+
+	if (!q)
+		return -ENOENT;
+	lock_both(q);
+	if (queue_id(q) != id) {
+		unlock_both(q);
+		return -ENOENT;
+	}
+	*out = q;
+	return 0;
+}
+
+/* ---- waiting ---------------------------------------------------------- */
+
 /*
- * Watch the ring lengths @a and @b (may be NULL) without the lock for up to
- * QUEUE_SPIN_NS. When the other side runs on another CPU, work arrives in
- * far less than that, and a sleep would cost a futex wait, a futex wake and
- * two context switches (tens of microseconds on a virtual machine). Between
- * short bursts of polling the CPU is yielded, so that on a busy machine the
- * spin gives its time to the thread it waits for instead of burning it.
+ * Watch @q's counters without a lock for up to QUEUE_SPIN_NS, or until
+ * its id is no longer @id. When the other side runs on another CPU, work
+ * arrives in far less than that, and a sleep would cost a futex wait, a
+ * futex wake and two context switches (tens of microseconds on a virtual
+ * machine). Between short bursts of polling the CPU is yielded, so that
+ * on a busy machine the spin gives its time to the thread it waits for.
  */
-static void queue_spin(const uint32_t *a, const uint32_t *b)
+static void queue_spin(struct hbmem_queue *q, uint64_t id,
+		       enum queue_side side, bool overwrite)
 {
 	struct timespec t0, t;
 	int i;
@@ -412,8 +567,8 @@ static void queue_spin(const uint32_t *a, const uint32_t *b)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		for (i = 0; i < 64; i++) {
-			if (__atomic_load_n(a, __ATOMIC_RELAXED) ||
-			    (b && __atomic_load_n(b, __ATOMIC_RELAXED)))
+			if (side_has_work(q, side, overwrite) ||
+			    queue_id(q) != id)
 				return;
 			hbmem_cpu_relax();
 		}
@@ -425,19 +580,62 @@ static void queue_spin(const uint32_t *a, const uint32_t *b)
 	}
 }
 
+/* The time left until @w's deadline in *@rel: false once none is left. */
+static bool wait_left(const struct queue_wait *w, struct timespec *rel)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rel->tv_sec = w->deadline.tv_sec - now.tv_sec;
+	rel->tv_nsec = w->deadline.tv_nsec - now.tv_nsec;
+	if (rel->tv_nsec < 0) {
+		rel->tv_sec--;
+		rel->tv_nsec += 1000000000L;
+	}
+	return rel->tv_sec >= 0;
+}
+
 /*
- * Wait for work on @q (locked, id @id) within @w, watching the ring
- * lengths @a and @b: first a short spin without the lock, then a sleep on
- * the futex word @seq counted in @waiting. 0 when the caller should look again, -EAGAIN
- * when told not to wait, -ETIMEDOUT once the time is up, -EIDRM when the
- * queue went away meanwhile.
+ * Sleep on @side's futex word, counted as a waiter, until woken, the time
+ * @rel (NULL: none) runs out or work shows at the second look. Called and
+ * returns with @side's lock held. True when the sleep timed out.
+ */
+static bool side_sleep(struct hbmem_queue *q, enum queue_side side,
+		       bool overwrite, const struct timespec *rel)
+{
+	struct hbmem_block *l = side_lock(q, side);
+	uint32_t *seq = side == PRODUCER ? &q->take_seq : &q->request_seq;
+	uint32_t *waiting = side == PRODUCER ? &q->producers_waiting :
+					       &q->consumers_waiting;
+	bool timed_out = false;
+	uint32_t seen;
+
+	seen = __atomic_load_n(seq, __ATOMIC_RELAXED);
+	ctr_set(waiting, ctr(waiting) + 1);
+	sleep_barrier(q);
+	if (!side_has_work(q, side, overwrite)) {
+		hbmem_block_drop(l);
+		timed_out = futex_wait(seq, seen, rel) == -ETIMEDOUT;
+		hbmem_block_take(l);
+	}
+	ctr_set(waiting, ctr(waiting) - 1);
+	return timed_out;
+}
+
+/*
+ * Wait for work for @side on @q (id @id, @side's lock held) within @w:
+ * first a spin without the lock, then sleeps. 0 when the caller should
+ * look again, -EAGAIN when told not to wait, -ETIMEDOUT once the time is
+ * up; all three with the lock held. -EIDRM when the queue went away
+ * meanwhile, with the lock dropped (the header may be another queue's by
+ * now, or recycled by this call).
  */
 static int queue_wait(struct hbmem_queue *q, uint64_t id,
-		      uint32_t *seq, uint32_t *waiting,
-		      const uint32_t *a, const uint32_t *b,
-		      struct queue_wait *w)
+		      enum queue_side side, struct queue_wait *w)
 {
-	uint32_t seen;
+	struct hbmem_block *l = side_lock(q, side);
+	bool overwrite = q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE;
+	struct timespec rel;
 
 	if (w->timeout == 0)
 		return -EAGAIN;
@@ -450,60 +648,54 @@ static int queue_wait(struct hbmem_queue *q, uint64_t id,
 	if (!w->spun && spin_allowed) {
 		/* headers are never freed: watching one is always safe */
 		w->spun = true;
-		lock_drop(q);
-		queue_spin(a, b);
-		lock_take(q);
-		return q->id == id ? 0 : -EIDRM;
+		hbmem_block_drop(l);
+		queue_spin(q, id, side, overwrite);
+		hbmem_block_take(l);
+		if (queue_id(q) != id) {
+			/* not counted as a waiter: nothing to recycle */
+			hbmem_block_drop(l);
+			return -EIDRM;
+		}
+		return 0;
 	}
 	if (w->timeout > 0) {
-		struct timespec now, rel;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		rel.tv_sec = w->deadline.tv_sec - now.tv_sec;
-		rel.tv_nsec = w->deadline.tv_nsec - now.tv_nsec;
-		if (rel.tv_nsec < 0) {
-			rel.tv_sec--;
-			rel.tv_nsec += 1000000000L;
-		}
-		if (rel.tv_sec < 0) {
-			/* look once more, as after a timed-out wait */
+		if (!wait_left(w, &rel)) {
+			/* look once more, as after a timed-out sleep */
 			w->expired = true;
 			return 0;
 		}
-		seen = __atomic_load_n(seq, __ATOMIC_RELAXED);
-		(*waiting)++;
-		lock_drop(q);
-		if (futex_wait(seq, seen, &rel) == -ETIMEDOUT)
+		if (side_sleep(q, side, overwrite, &rel))
 			w->expired = true;
 	} else {
-		seen = __atomic_load_n(seq, __ATOMIC_RELAXED);
-		(*waiting)++;
-		lock_drop(q);
-		futex_wait(seq, seen, NULL);
+		side_sleep(q, side, overwrite, NULL);
 	}
-	lock_take(q);
-	(*waiting)--;
-	return q->id == id ? 0 : -EIDRM;
+	if (queue_id(q) != id) {
+		/* woken by destroy: the last waiter out recycles */
+		hbmem_block_drop(l);
+		lock_both(q);
+		unlock_both(q);
+		return -EIDRM;
+	}
+	return 0;
 }
 
-/* Tear down the live queue @q (locked): waiters wake and leave. */
+/* Tear down the live queue @q (both locks held): waiters wake and leave. */
 static void queue_destroy_locked(struct hbmem_queue *q)
 {
-	q->id = 0;
+	__atomic_store_n(&q->id, 0, __ATOMIC_RELAXED);
 	q->zombie = true;
 	free(q->storage);
 	q->storage = NULL;
-	q->state = NULL;
-	q->items = NULL;
-	q->free.slot = NULL;
-	q->queued.slot = NULL;
-	if (q->producers_waiting)
+	q->recs = NULL;
+	q->free_cell = NULL;
+	q->queued_cell = NULL;
+	if (ctr(&q->producers_waiting))
 		futex_wake(&q->take_seq, INT_MAX);
-	if (q->consumers_waiting)
+	if (ctr(&q->consumers_waiting))
 		futex_wake(&q->request_seq, INT_MAX);
 }
 
-/* ---- the API --------------------------------------------------------- */
+/* ---- the API ---------------------------------------------------------- */
 
 static inline int32_t queue_err(int e)
 {
@@ -525,12 +717,53 @@ static inline int32_t queue_err(int e)
 	}
 }
 
+/* The smallest power of two >= @n (n <= QUEUE_MAX_COUNT). */
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/*
+ * One allocation for a queue of @count items of @item_size: the two rings
+ * (each on cache lines of its own), then the records, 64-byte aligned, of
+ * REC_ITEM bytes of state and padding and the item rounded up to 16.
+ */
+static int queue_storage(struct hbmem_queue *q, uint32_t count,
+			 uint32_t item_size)
+{
+	size_t ring, rec, recs, total;
+	uint8_t *raw, *p;
+
+	ring = ((size_t)pow2_at_least(count) * sizeof(uint32_t) +
+		CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1);
+	rec = REC_ITEM + (((size_t)item_size + 15) & ~(size_t)15);
+	if (rec > UINT32_MAX ||
+	    __builtin_mul_overflow(rec, (size_t)count, &recs) ||
+	    __builtin_add_overflow(recs, 2 * ring + CACHE_LINE, &total))
+		return -EINVAL;
+	raw = calloc(1, total);		/* zeroed: every slot FREE */
+	if (!raw)
+		return -ENOMEM;
+	p = (uint8_t *)(((uintptr_t)raw + CACHE_LINE - 1) &
+			~(uintptr_t)(CACHE_LINE - 1));
+	q->storage = raw;
+	q->free_cell = (uint32_t *)p;
+	q->queued_cell = (uint32_t *)(p + ring);
+	q->recs = p + 2 * ring;
+	q->mask = pow2_at_least(count) - 1;
+	q->rec_size = (uint32_t)rec;
+	return 0;
+}
+
 static int queue_create(hb_mem_buf_queue_t *queue, uint32_t flags)
 {
-	size_t rings, items, total;
-	struct hbmem_queue *q;
+	struct hbmem_queue *q, *old;
+	size_t items;
 	uint64_t id;
-	uint8_t *p;
 	uint32_t i;
 	int ret;
 
@@ -545,44 +778,40 @@ static int queue_create(hb_mem_buf_queue_t *queue, uint32_t flags)
 				   (size_t)queue->item_size, &items) ||
 	    items > QUEUE_MAX_BYTES)
 		return -EINVAL;
-	ret = queue_lock(queue->unique_id, &q);
-	if (ret == 0) {
-		queue_unlock(q);
+	old = header_of(queue->unique_id);
+	if (old && queue_id(old) == queue->unique_id)
 		return -EEXIST;
-	}
 
-	/* two rings of u32, the states, then the items on 16 bytes */
-	rings = 2 * sizeof(uint32_t) * (size_t)queue->count;
-	total = (rings + queue->count + 15) & ~(size_t)15;
-	p = calloc(1, total + items);
-	if (!p)
-		return -ENOMEM;
 	ret = header_get(&q, &id);
+	if (ret < 0)
+		return ret;
+	/* plain spinlocks while setting up, whoever owned them before */
+	hbmem_block_lock_unbiased(&q->plock);
+	hbmem_block_lock_unbiased(&q->clock);
+	ret = queue_storage(q, queue->count, queue->item_size);
 	if (ret < 0) {
-		free(p);
+		hbmem_spin_unlock(&q->clock.lock);
+		hbmem_spin_unlock(&q->plock.lock);
+		header_put(q);
 		return ret;
 	}
-
-	lock_take(q);
-	q->storage = p;
-	q->free.slot = (uint32_t *)p;
-	q->queued.slot = q->free.slot + queue->count;
-	q->state = p + rings;
-	q->items = p + total;
 	q->count = queue->count;
 	q->item_size = queue->item_size;
 	q->flags = flags;
-	q->free.head = 0;
-	__atomic_store_n(&q->free.len, q->count, __ATOMIC_RELAXED);
-	q->queued.head = 0;
-	__atomic_store_n(&q->queued.len, 0, __ATOMIC_RELAXED);
+	q->fenced = !hbmem_block_can_bias();
 	for (i = 0; i < q->count; i++)
-		q->free.slot[i] = i;	/* states are SLOT_FREE (0) */
-	q->drops = 0;
-	q->id = id;
-	/* until another thread uses it, the creator locks with no atomics */
-	hbmem_block_bias(&q->lock);
-	lock_drop(q);
+		q->free_cell[i] = i;	/* records are SLOT_FREE (0) */
+	ctr_set(&q->free_head, 0);
+	ctr_set(&q->free_tail, q->count);
+	q->free_tail_seen = q->count;
+	ctr_set(&q->queued_head, 0);
+	ctr_set(&q->queued_tail, 0);
+	q->queued_tail_seen = 0;
+	__atomic_store_n(&q->drops, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&q->id, id, __ATOMIC_RELEASE);
+	/* the first producer and the first consumer each claim their side */
+	hbmem_block_unlock_claimable(&q->clock);
+	hbmem_block_unlock_claimable(&q->plock);
 	queue->unique_id = id;
 	return 0;
 }
@@ -607,11 +836,11 @@ HBMEM_EXPORT int32_t hb_mem_destroy_buf_queue(hb_mem_buf_queue_t *queue)
 		return HB_MEM_ERR_MODULE_NOT_FOUND;
 	if (!queue)
 		return HB_MEM_ERR_INVALID_PARAMS;
-	ret = queue_lock(queue->unique_id, &q);
+	ret = queue_lock_both(queue->unique_id, &q);
 	if (ret < 0)
 		return queue_err(ret);
 	queue_destroy_locked(q);
-	queue_unlock(q);
+	unlock_both(q);
 	return 0;
 }
 
@@ -626,9 +855,36 @@ static __attribute__((noinline)) int32_t closed_or(int e)
 }
 
 /*
- * No free slot on @q (locked, id @id) at the first look: wait for one
- * within @timeout. 0 with the slot in *@s, else an error; either way @q is
- * still locked (and may be a destroyed queue's header now).
+ * Overwrite mode, the FREE ring empty at the producer's look (producer
+ * lock held): with the consumer lock too, take a free slot if one came
+ * back meanwhile, else the oldest queued one, counted as a drop.
+ */
+static bool overwrite_take(struct hbmem_queue *q, uint32_t *s)
+{
+	bool got = true;
+
+	if (ctr(&q->queued_tail) == ctr(&q->queued_head))
+		return false;	/* only the producer side can fill it */
+	hbmem_block_take(&q->clock);
+	if (free_pop(q, s)) {
+		/* a release came in first */
+	} else if (ctr(&q->queued_tail) != ctr(&q->queued_head)) {
+		*s = q->queued_cell[ctr(&q->queued_head) & q->mask];
+		ctr_set(&q->queued_head, ctr(&q->queued_head) + 1);
+		/* keep the consumer's cached tail at or past its head */
+		q->queued_tail_seen = ctr(&q->queued_tail);
+		__atomic_store_n(&q->drops, q->drops + 1, __ATOMIC_RELAXED);
+	} else {
+		got = false;
+	}
+	hbmem_block_drop(&q->clock);
+	return got;
+}
+
+/*
+ * No free slot on @q (producer lock held, id @id) at the first look: wait
+ * for one within @timeout. 0 with the slot in *@s and the lock held; an
+ * error with the lock held, except -EIDRM (dropped, see queue_wait()).
  */
 static __attribute__((noinline)) int dequeue_slow(struct hbmem_queue *q,
 						  uint64_t id, int64_t timeout,
@@ -638,22 +894,14 @@ static __attribute__((noinline)) int dequeue_slow(struct hbmem_queue *q,
 	int ret;
 
 	for (;;) {
-		ret = queue_wait(q, id, &q->take_seq, &q->producers_waiting,
-				 &q->free.len,
-				 q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE ?
-					 &q->queued.len : NULL,
-				 &w);
+		if (free_pop(q, s))
+			return 0;
+		if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE &&
+		    overwrite_take(q, s))
+			return 0;
+		ret = queue_wait(q, id, PRODUCER, &w);
 		if (ret < 0)
 			return ret;
-		if (q->free.len) {
-			*s = ring_pop_head(&q->free, q->count);
-			return 0;
-		}
-		if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE && q->queued.len) {
-			*s = ring_pop_head(&q->queued, q->count);
-			q->drops++;
-			return 0;
-		}
 	}
 }
 
@@ -670,39 +918,35 @@ HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
 	if (!queue || !slot)
 		return closed_or(-EINVAL);
 	id = queue->unique_id;
-	ret = queue_enter(id, &q, &biased);
+	ret = queue_enter(id, PRODUCER, &q, &biased);
 	if (ret < 0)
 		return closed_or(ret);
-	if (__builtin_expect(q->free.len != 0, 1)) {
-		s = ring_pop_head(&q->free, q->count);
-	} else if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE && q->queued.len) {
-		s = ring_pop_head(&q->queued, q->count);
-		q->drops++;
-	} else {
-		park(q, biased);
+	if (__builtin_expect(!free_pop(q, &s), 0)) {
+		park(&q->plock, biased);
 		ret = dequeue_slow(q, id, timeout, &s);
-		biased = unpark(q);
 		if (ret < 0) {
-			queue_unlock(q);	/* parked; recycles */
+			if (ret != -EIDRM)
+				hbmem_block_drop(&q->plock);
 			return queue_err(ret);
 		}
+		biased = unpark(&q->plock);
 	}
-	q->state[s] = SLOT_DEQUEUE;
+	slot_set(q, s, SLOT_DEQUEUE);
 	if (buf)
 		item_copy(buf, queue_item(q, s), q->item_size);
 	*slot = (int32_t)s;
-	/* live all along (or again, after a wait): nothing to recycle */
-	queue_leave(q, biased);
+	hbmem_block_leave(&q->plock, biased);
 	return 0;
 }
 
-/* A slot of @q (locked) was queued and someone waits: wake who needs it. */
+/* A slot was queued on @q (producer lock held) and someone may wait. */
 static __attribute__((noinline)) void queued_wake(struct hbmem_queue *q)
 {
-	if (q->consumers_waiting)
+	if (ctr(&q->consumers_waiting))
 		futex_wake(&q->request_seq, 1);
 	/* overwrite mode: a producer may take the queued slot */
-	if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE && q->producers_waiting)
+	if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE &&
+	    ctr(&q->producers_waiting))
 		futex_wake(&q->take_seq, 1);
 }
 
@@ -715,37 +959,37 @@ HBMEM_EXPORT int32_t hb_mem_queue_buf(hb_mem_buf_queue_t *queue,
 
 	if (!queue || !buf || slot < 0)
 		return closed_or(-EINVAL);
-	ret = queue_enter(queue->unique_id, &q, &biased);
+	ret = queue_enter(queue->unique_id, PRODUCER, &q, &biased);
 	if (ret < 0)
 		return closed_or(ret);
 	if ((uint32_t)slot >= q->count) {
 		ret = -EINVAL;
-	} else if (q->state[slot] != SLOT_DEQUEUE) {
+	} else if (slot_state(q, (uint32_t)slot) != SLOT_DEQUEUE) {
 		ret = -EBADSLT;
 	} else {
 		item_copy(queue_item(q, (uint32_t)slot), buf, q->item_size);
-		q->state[slot] = SLOT_QUEUE;
-		ring_push_tail(&q->queued, q->count, (uint32_t)slot);
-		if (__builtin_expect(q->consumers_waiting | q->producers_waiting,
+		slot_set(q, (uint32_t)slot, SLOT_QUEUE);
+		queued_push(q, (uint32_t)slot);
+		publish_barrier(q);
+		if (__builtin_expect(ctr(&q->consumers_waiting) |
+					     ctr(&q->producers_waiting),
 				     0))
 			queued_wake(q);
 	}
-	/* the lock was held since the id matched: not destroyed */
-	queue_leave(q, biased);
+	hbmem_block_leave(&q->plock, biased);
 	return queue_err(ret);
 }
 
 /* Nothing queued on @q at the first look: as dequeue_slow(). */
 static __attribute__((noinline)) int request_slow(struct hbmem_queue *q,
-						  uint64_t id, int64_t timeout)
+						  uint64_t id, int64_t timeout,
+						  uint32_t *s)
 {
 	struct queue_wait w = { .timeout = timeout };
 	int ret;
 
-	while (q->queued.len == 0) {
-		ret = queue_wait(q, id, &q->request_seq,
-				 &q->consumers_waiting, &q->queued.len, NULL,
-				 &w);
+	while (!queued_pop(q, s)) {
+		ret = queue_wait(q, id, CONSUMER, &w);
 		if (ret < 0)
 			return ret;
 	}
@@ -765,24 +1009,24 @@ HBMEM_EXPORT int32_t hb_mem_request_buf(hb_mem_buf_queue_t *queue,
 	if (!queue || !slot)
 		return closed_or(-EINVAL);
 	id = queue->unique_id;
-	ret = queue_enter(id, &q, &biased);
+	ret = queue_enter(id, CONSUMER, &q, &biased);
 	if (ret < 0)
 		return closed_or(ret);
-	if (__builtin_expect(q->queued.len == 0, 0)) {
-		park(q, biased);
-		ret = request_slow(q, id, timeout);
-		biased = unpark(q);
+	if (__builtin_expect(!queued_pop(q, &s), 0)) {
+		park(&q->clock, biased);
+		ret = request_slow(q, id, timeout, &s);
 		if (ret < 0) {
-			queue_unlock(q);	/* parked; recycles */
+			if (ret != -EIDRM)
+				hbmem_block_drop(&q->clock);
 			return queue_err(ret);
 		}
+		biased = unpark(&q->clock);
 	}
-	s = ring_pop_head(&q->queued, q->count);
-	q->state[s] = SLOT_REQUEST;
+	slot_set(q, s, SLOT_REQUEST);
 	if (buf)
 		item_copy(buf, queue_item(q, s), q->item_size);
 	*slot = (int32_t)s;
-	queue_leave(q, biased);
+	hbmem_block_leave(&q->clock, biased);
 	return 0;
 }
 
@@ -795,55 +1039,123 @@ HBMEM_EXPORT int32_t hb_mem_release_buf(hb_mem_buf_queue_t *queue,
 
 	if (!queue || slot < 0)
 		return closed_or(-EINVAL);
-	ret = queue_enter(queue->unique_id, &q, &biased);
+	ret = queue_enter(queue->unique_id, CONSUMER, &q, &biased);
 	if (ret < 0)
 		return closed_or(ret);
 	if ((uint32_t)slot >= q->count) {
 		ret = -EINVAL;
-	} else if (q->state[slot] != SLOT_REQUEST) {
+	} else if (slot_state(q, (uint32_t)slot) != SLOT_REQUEST) {
 		ret = -EBADSLT;
 	} else {
-		q->state[slot] = SLOT_FREE;
-		ring_push_tail(&q->free, q->count, (uint32_t)slot);
-		if (q->producers_waiting)
+		slot_set(q, (uint32_t)slot, SLOT_FREE);
+		free_push(q, (uint32_t)slot);
+		publish_barrier(q);
+		if (__builtin_expect(ctr(&q->producers_waiting) != 0, 0))
 			futex_wake(&q->take_seq, 1);
 	}
-	queue_leave(q, biased);
+	hbmem_block_leave(&q->clock, biased);
 	return queue_err(ret);
+}
+
+/* Undo a dequeue (producer lock held): the slot is the next one taken. */
+static void cancel_dequeue(struct hbmem_queue *q, uint32_t s)
+{
+	uint32_t h = ctr(&q->free_head) - 1;
+
+	slot_set(q, s, SLOT_FREE);
+	q->free_cell[h & q->mask] = s;
+	ctr_set(&q->free_head, h);
+	if (ctr(&q->producers_waiting))
+		futex_wake(&q->take_seq, 1);
+}
+
+/* Undo a request (consumer lock held): the item is the next one out. */
+static void cancel_request(struct hbmem_queue *q, uint32_t s)
+{
+	uint32_t h = ctr(&q->queued_head) - 1;
+
+	slot_set(q, s, SLOT_QUEUE);
+	q->queued_cell[h & q->mask] = s;
+	ctr_set(&q->queued_head, h);
+	if (ctr(&q->consumers_waiting))
+		futex_wake(&q->request_seq, 1);
+	if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE) {
+		/* a producer waiting to overwrite is on the other side */
+		publish_barrier(q);
+		if (ctr(&q->producers_waiting))
+			futex_wake(&q->take_seq, 1);
+	}
+}
+
+/*
+ * Cancel @slot of the live queue named @id under the one lock that guards
+ * the state it must be in to be cancelled from @side: 0, -ENOENT, or
+ * -EAGAIN when the slot is not in that state (the caller then decides
+ * with both locks).
+ */
+static int cancel_side(uint64_t id, enum queue_side side, uint32_t slot)
+{
+	struct hbmem_queue *q;
+	bool biased;
+	int ret;
+
+	ret = queue_enter(id, side, &q, &biased);
+	if (ret < 0)
+		return ret;
+	if (slot >= q->count)
+		ret = -EINVAL;
+	else if (side == PRODUCER && slot_state(q, slot) == SLOT_DEQUEUE)
+		cancel_dequeue(q, slot);
+	else if (side == CONSUMER && slot_state(q, slot) == SLOT_REQUEST)
+		cancel_request(q, slot);
+	else
+		ret = -EAGAIN;
+	hbmem_block_leave(side_lock(q, side), biased);
+	return ret;
 }
 
 HBMEM_EXPORT int32_t hb_mem_cancel_buf(hb_mem_buf_queue_t *queue,
 				       int32_t slot)
 {
 	struct hbmem_queue *q;
+	enum queue_side first;
+	uintptr_t me;
+	uint8_t state;
 	int ret;
 
 	if (!_hbmem_is_open())
 		return HB_MEM_ERR_MODULE_NOT_FOUND;
 	if (!queue || slot < 0)
 		return HB_MEM_ERR_INVALID_PARAMS;
-	ret = queue_lock(queue->unique_id, &q);
+	q = header_of(queue->unique_id);
+	if (!q)
+		return HB_MEM_ERR_QUEUE_NOT_FOUND;
+	/*
+	 * Guess the side from the locks' owners (only a guess: the answer is
+	 * decided under a lock), so that a consumer thread cancelling its
+	 * request does not take, and revoke, the producer's lock.
+	 */
+	me = hbmem_self();
+	first = __atomic_load_n(&q->clock.owner, __ATOMIC_RELAXED) == me &&
+			__atomic_load_n(&q->plock.owner, __ATOMIC_RELAXED) !=
+				me ?
+		CONSUMER : PRODUCER;
+	ret = cancel_side(queue->unique_id, first, (uint32_t)slot);
+	if (ret != -EAGAIN)
+		return queue_err(ret);
+
+	/* not in the state the guess expected: decide with both locks */
+	ret = queue_lock_both(queue->unique_id, &q);
 	if (ret < 0)
 		return queue_err(ret);
-	if ((uint32_t)slot >= q->count) {
-		ret = -EINVAL;
-	} else if (q->state[slot] == SLOT_DEQUEUE) {
-		q->state[slot] = SLOT_FREE;
-		ring_push_head(&q->free, q->count, (uint32_t)slot);
-		if (q->producers_waiting)
-			futex_wake(&q->take_seq, 1);
-	} else if (q->state[slot] == SLOT_REQUEST) {
-		q->state[slot] = SLOT_QUEUE;
-		ring_push_head(&q->queued, q->count, (uint32_t)slot);
-		if (q->consumers_waiting)
-			futex_wake(&q->request_seq, 1);
-		if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE &&
-		    q->producers_waiting)
-			futex_wake(&q->take_seq, 1);
-	} else {
+	state = slot_state(q, (uint32_t)slot);
+	if (state == SLOT_DEQUEUE)
+		cancel_dequeue(q, (uint32_t)slot);
+	else if (state == SLOT_REQUEST)
+		cancel_request(q, (uint32_t)slot);
+	else
 		ret = -EBADSLT;
-	}
-	queue_unlock(q);
+	unlock_both(q);
 	return queue_err(ret);
 }
 
@@ -851,17 +1163,25 @@ HBMEM_EXPORT int32_t hb_mem_get_buf_queue_drops(hb_mem_buf_queue_t *queue,
 						uint64_t *drops)
 {
 	struct hbmem_queue *q;
-	int ret;
+	uint64_t id, d;
 
 	if (!_hbmem_is_open())
 		return HB_MEM_ERR_MODULE_NOT_FOUND;
 	if (!queue || !drops)
 		return HB_MEM_ERR_INVALID_PARAMS;
-	ret = queue_lock(queue->unique_id, &q);
-	if (ret < 0)
-		return queue_err(ret);
-	*drops = q->drops;
-	queue_unlock(q);
+	id = queue->unique_id;
+	q = header_of(id);
+	/*
+	 * No lock (a monitoring thread would revoke a side's bias): ids are
+	 * never reused, so the same id before and after the read means the
+	 * count read is this live queue's.
+	 */
+	if (!q || __atomic_load_n(&q->id, __ATOMIC_ACQUIRE) != id)
+		return HB_MEM_ERR_QUEUE_NOT_FOUND;
+	d = __atomic_load_n(&q->drops, __ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&q->id, __ATOMIC_RELAXED) != id)
+		return HB_MEM_ERR_QUEUE_NOT_FOUND;
+	*drops = d;
 	return 0;
 }
 
@@ -875,9 +1195,9 @@ void _hbmem_queues_cleanup(void)
 	pthread_mutex_unlock(&table_lock);
 	for (i = 0; i < n; i++) {
 		q = header_at(i);
-		lock_take(q);
-		if (q->id)
+		lock_both(q);
+		if (queue_id(q))
 			queue_destroy_locked(q);
-		queue_unlock(q);
+		unlock_both(q);
 	}
 }

@@ -62,7 +62,8 @@ static inline void hbmem_spin_unlock(uint32_t *lock)
 
 /*
  * The biased lock: the spinlock above, except that one thread, the owner
- * (the one that created the pool or queue), takes and drops it with no
+ * (the one that created the pool; for a queue's two locks, the first thread
+ * to take each, see HBMEM_BLOCK_CLAIMABLE), takes and drops it with no
  * atomic read-modify-write at all, as long as no other thread has ever
  * wanted it. It is the locked instruction of every call, not the work
  * done under the lock, that dominates an uncontended pool or queue call.
@@ -88,7 +89,8 @@ static inline void hbmem_spin_unlock(uint32_t *lock)
  * owner == 0, backs out and takes the spinlock. A revocation costs one
  * system call (a few µs) and is permanent: afterwards the lock is the plain
  * spinlock with one more load and compare per take. The bias is set only
- * by the thread itself, holding the lock (create), and only once
+ * by the thread itself, holding the spinlock (create, or the claim of a
+ * claimable lock), and only once
  * membarrier() is known to work; without it the lock is never biased.
  * Registering for membarrier() happens once per process, at the first
  * create: microseconds while the process has one thread, an RCU grace
@@ -159,10 +161,18 @@ static __attribute__((noinline)) void hbmem_block_revoke(struct hbmem_block *l)
 		hbmem_spin_wait(&spins);
 }
 
+/*
+ * An owner value no thread pointer can have: the lock is unowned, and the
+ * first thread to take it (through the spinlock, once) becomes its owner.
+ * The queue starts its two locks this way, so that its producer thread
+ * owns one and its consumer thread the other, whichever thread created it.
+ */
+#define HBMEM_BLOCK_CLAIMABLE ((uintptr_t)1)
+
 /* Take @l: true when taken in biased mode (for hbmem_block_leave()). */
 static inline bool hbmem_block_enter(struct hbmem_block *l)
 {
-	uintptr_t me = hbmem_self();
+	uintptr_t me = hbmem_self(), o;
 
 	/* laid out for the owner: the other path pays an xchg anyway */
 	if (__builtin_expect(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == me,
@@ -176,9 +186,14 @@ static inline bool hbmem_block_enter(struct hbmem_block *l)
 		__atomic_store_n(&l->busy, 0, __ATOMIC_RELEASE);
 	}
 	hbmem_spin_lock(&l->lock);
-	if (__builtin_expect(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) != 0,
-			     0))
-		hbmem_block_revoke(l);
+	o = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+	if (__builtin_expect(o != 0, 0)) {
+		/* claimed under the spinlock: biased from the next take on */
+		if (o == HBMEM_BLOCK_CLAIMABLE)
+			__atomic_store_n(&l->owner, me, __ATOMIC_RELAXED);
+		else
+			hbmem_block_revoke(l);
+	}
 	return false;
 }
 
@@ -206,6 +221,31 @@ static inline void hbmem_block_bias(struct hbmem_block *l)
 {
 	if (hbmem_block_can_bias())
 		__atomic_store_n(&l->owner, hbmem_self(), __ATOMIC_RELAXED);
+}
+
+/*
+ * Take @l's spinlock whatever its bias, for resetting it: another thread's
+ * bias is revoked; the caller's own (it is not inside in biased mode) and a
+ * claimable lock's need nothing, since nobody else can enter without the
+ * spinlock. Drop it with hbmem_block_unlock_claimable().
+ */
+static inline void hbmem_block_lock_unbiased(struct hbmem_block *l)
+{
+	uintptr_t o;
+
+	hbmem_spin_lock(&l->lock);
+	o = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+	if (o != 0 && o != HBMEM_BLOCK_CLAIMABLE && o != hbmem_self())
+		hbmem_block_revoke(l);
+}
+
+/* Drop @l, leaving it to be claimed by the next thread that takes it. */
+static inline void hbmem_block_unlock_claimable(struct hbmem_block *l)
+{
+	__atomic_store_n(&l->owner,
+			 hbmem_block_can_bias() ? HBMEM_BLOCK_CLAIMABLE : 0,
+			 __ATOMIC_RELAXED);
+	hbmem_spin_unlock(&l->lock);
 }
 
 #endif /* HBMEM_SPINLOCK_H */
