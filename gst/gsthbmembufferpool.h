@@ -35,6 +35,11 @@
  * apply), otherwise one the pool makes. A format hb_mem does not have is
  * refused by set_config (FALSE, with a warning naming the format).
  *
+ * Every buffer is backed with pages when the pool allocates it (the min
+ * buffers before streaming), so no frame pays a page fault per page on
+ * its first write; gst_hbmem_buffer_pool_config_set_prefault (config,
+ * FALSE) leaves that to the first write and the memory untaken until then.
+ *
  * Recycling is LIFO: an acquire gets the most recently released buffer
  * (still in the CPU cache), not the one released longest ago as
  * GstBufferPool's own queue would. At max, an acquire without
@@ -54,12 +59,17 @@ G_DECLARE_FINAL_TYPE (GstHbmemBufferPool, gst_hbmem_buffer_pool, GST,
 
 /* Config field: boolean, TRUE (default) for one memory per buffer. */
 #define GST_HBMEM_BUFFER_POOL_CONFIG_CONTIGUOUS "hbmem-contiguous"
+/* Config field: boolean, TRUE (default) to back buffers at allocation. */
+#define GST_HBMEM_BUFFER_POOL_CONFIG_PREFAULT "hbmem-prefault"
 
 GstBufferPool *gst_hbmem_buffer_pool_new (void);
 
 void     gst_hbmem_buffer_pool_config_set_contiguous (GstStructure * config,
                                                        gboolean contiguous);
 gboolean gst_hbmem_buffer_pool_config_get_contiguous (GstStructure * config);
+void     gst_hbmem_buffer_pool_config_set_prefault (GstStructure * config,
+                                                     gboolean prefault);
+gboolean gst_hbmem_buffer_pool_config_get_prefault (GstStructure * config);
 
 gint     gst_hbmem_video_format_to_hb (GstVideoFormat format);
 GstVideoFormat gst_hbmem_video_format_from_hb (gint format);

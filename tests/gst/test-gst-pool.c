@@ -6,10 +6,14 @@
  * bigger than the frame, common buffers for other caps, recycling of the
  * same hb_mem buffer, memories restored after a merge, flushing,
  * deactivation with buffers out, shutdown with an acquire blocked, LIFO
- * recycling, and a waiting acquire woken by a release (kept or discarded).
+ * recycling, a waiting acquire woken by a release (kept or discarded),
+ * and buffers backed with pages at allocation unless the config says not.
  * Every test ends with the heaps and the fd table as they started.
  */
+#define _GNU_SOURCE
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <gst/allocators/allocators.h>
 #include <gst/video/video.h>
@@ -856,6 +860,103 @@ test_shutdown_with_acquire_blocked_does_not_deadlock (Fixture * f,
   gst_buffer_unref (held);
 }
 
+/* ---- prefault -------------------------------------------------------- */
+
+/* Pages of the buffer's graphic planes resident in memory, and in all. */
+static void
+count_resident (GstBuffer * buf, gsize * resident, gsize * pages)
+{
+  GstHbmemMeta *meta = gst_buffer_get_hbmem_meta (buf);
+  gsize page = (gsize) sysconf (_SC_PAGESIZE), i, n;
+  guintptr start, end;
+  guchar *vec;
+
+  g_assert_nonnull (meta);
+  g_assert_cmpint (meta->type, ==, HB_MEM_BUFFER_TYPE_GRAPHIC);
+  g_assert_true (meta->graph_buf.is_contig);
+  start = (guintptr) meta->graph_buf.virt_addr[0] & ~(guintptr) (page - 1);
+  n = (gsize) meta->graph_buf.plane_cnt - 1;
+  end = (guintptr) meta->graph_buf.virt_addr[n] + meta->graph_buf.size[n];
+  n = (end - start + page - 1) / page;
+  vec = g_malloc (n);
+  g_assert_cmpint (mincore ((void *) start, n * page, vec), ==, 0);
+  *resident = 0;
+  for (i = 0; i < n; i++)
+    *resident += vec[i] & 1;
+  *pages = n;
+  g_free (vec);
+}
+
+/* Whether this kernel can prefault a shared mapping at all (5.14+). */
+static gboolean
+kernel_can_populate (void)
+{
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  int fd = memfd_create ("probe", MFD_CLOEXEC);
+  gboolean ok = FALSE;
+  void *map;
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, page), ==, 0);
+  map = mmap (NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  g_assert_true (map != MAP_FAILED);
+  ok = madvise (map, page, MADV_POPULATE_WRITE) == 0;
+  munmap (map, page);
+  close (fd);
+  return ok;
+}
+
+static void
+test_buffers_are_prefaulted_unless_config_says_not (Fixture * f,
+    gconstpointer d)
+{
+  const gchar *caps = "video/x-raw,format=NV12,width=640,height=480";
+  GstBufferPool *lazy = gst_hbmem_buffer_pool_new ();
+  GstStructure *config;
+  gsize resident, pages;
+  GstBuffer *buf;
+
+  /* the field: TRUE when absent, then as set */
+  config = gst_buffer_pool_get_config (f->pool);
+  g_assert_true (gst_hbmem_buffer_pool_config_get_prefault (config));
+  gst_hbmem_buffer_pool_config_set_prefault (config, FALSE);
+  g_assert_false (gst_hbmem_buffer_pool_config_get_prefault (config));
+  gst_structure_free (config);
+
+  if (gst_test_backend_is_dmabuf ()) {
+    gst_object_unref (lazy);
+    g_test_skip ("a driver's dma-buf mapping: mincore() says nothing about "
+        "its pages");
+    return;
+  }
+  if (!kernel_can_populate ()) {
+    gst_object_unref (lazy);
+    g_test_skip ("this kernel has no MADV_POPULATE_WRITE (Linux < 5.14)");
+    return;
+  }
+
+  g_assert_true (configure (f->pool, caps, 0, 1, 1, TRUE, NULL));
+  g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
+  buf = acquire (f->pool);
+  count_resident (buf, &resident, &pages);
+  g_assert_cmpuint (pages, >=, 640 * 480 * 3 / 2 / 4096);
+  g_assert_cmpuint (resident, ==, pages);
+  gst_buffer_unref (buf);
+
+  /* a fresh memfd buffer nobody touched has no page yet */
+  g_assert_true (configure (lazy, caps, 0, 1, 1, TRUE, NULL));
+  config = gst_buffer_pool_get_config (lazy);
+  gst_hbmem_buffer_pool_config_set_prefault (config, FALSE);
+  g_assert_true (gst_buffer_pool_set_config (lazy, config));
+  g_assert_true (gst_buffer_pool_set_active (lazy, TRUE));
+  buf = acquire (lazy);
+  count_resident (buf, &resident, &pages);
+  g_assert_cmpuint (resident, <, pages);
+  gst_buffer_unref (buf);
+  g_assert_true (gst_buffer_pool_set_active (lazy, FALSE));
+  gst_object_unref (lazy);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -913,6 +1014,8 @@ main (int argc, char **argv)
       test_release_wakes_a_waiting_acquire);
   add_test ("/gst/pool/discarded-release-lets-a-waiter-allocate",
       test_discarded_release_lets_a_waiter_allocate);
+  add_test ("/gst/pool/buffers-are-prefaulted-unless-config-says-not",
+      test_buffers_are_prefaulted_unless_config_says_not);
 
   ret = gst_test_run_and_deinit ();
   g_assert_cmpint (hb_mem_module_close (), ==, 0);
