@@ -6,6 +6,17 @@
  * library hands out is a dma-buf, so V4L2 and DRM drivers can import it.
  * The memfd itself is closed once the dma-buf holds its pages; the kernel
  * requires F_SEAL_SHRINK on it, which _hbmem_memfd_create() sets.
+ *
+ * Two behaviours of the driver this backend answers (seen on Debian 12's
+ * 6.12 kernel, where it is built in):
+ *  - a buffer larger than the driver's size_limit_mb parameter (64 MiB by
+ *    default; udmabuf.size_limit_mb= on the kernel command line) is refused
+ *    with EINVAL. The limit is read at probe and a larger request fails
+ *    before anything is made, as -ENOMEM (INSUFFICIENT_MEM: the heap
+ *    fallback goes on), with one error message naming the parameter;
+ *  - DMA_BUF_SYNC_END is refused (EINVAL) until a SYNC_START has made the
+ *    buffer's DMA mapping. A flush is a lone END, so the first one is
+ *    bracketed: START, then END, both in the same direction.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +29,24 @@
 #include "hbmem_internal.h"
 
 #define UDMABUF_DEV "/dev/udmabuf"
+#define UDMABUF_LIMIT "/sys/module/udmabuf/parameters/size_limit_mb"
+
+/* Bytes one buffer may have; 0: no limit known. Set at probe. */
+static uint64_t size_limit;
+static bool limit_told;
+
+static uint64_t read_size_limit(void)
+{
+	unsigned long long mb;
+	FILE *f = fopen(UDMABUF_LIMIT, "re");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llu", &mb);
+	fclose(f);
+	return n == 1 && mb > 0 && mb < (1ull << 40) ? (uint64_t)mb << 20 : 0;
+}
 
 static int udmabuf_probe(void)
 {
@@ -26,6 +55,8 @@ static int udmabuf_probe(void)
 	if (fd < 0)
 		return -errno;
 	close(fd);
+	size_limit = read_size_limit();
+	limit_told = false;
 	return 0;
 }
 
@@ -37,6 +68,14 @@ static int udmabuf_alloc(const struct hbmem_heap *heap, uint64_t len,
 	int dev, memfd, fd, ret;
 
 	(void)cached;
+	if (size_limit && len > size_limit) {
+		if (!__atomic_exchange_n(&limit_told, true, __ATOMIC_RELAXED))
+			hbmem_err_log("udmabuf makes buffers of at most %llu "
+				      "MiB (%s); asked for %llu bytes",
+				      (unsigned long long)(size_limit >> 20),
+				      UDMABUF_LIMIT, (unsigned long long)len);
+		return -ENOMEM;
+	}
 	snprintf(name, sizeof(name), "%s:%s", heap->name, label);
 	ret = _hbmem_memfd_create(name, len, &memfd);
 	if (ret < 0)
@@ -61,10 +100,27 @@ out_close_memfd:
 	return ret;
 }
 
+/*
+ * DMA_BUF_IOCTL_SYNC, with a lone END that the driver refuses for want of
+ * a mapping (EINVAL) retried after the START that makes it. Takes no fd.
+ */
+static int udmabuf_sync(int fd, uint32_t flags)
+{
+	int ret = _hbmem_dmabuf_sync(fd, flags);
+
+	if (ret == -EINVAL && (flags & HBMEM_SYNC_END)) {
+		ret = _hbmem_dmabuf_sync(fd, (flags & ~HBMEM_SYNC_END) |
+						     HBMEM_SYNC_START);
+		if (ret == 0)
+			ret = _hbmem_dmabuf_sync(fd, flags);
+	}
+	return ret;
+}
+
 const struct hbmem_backend hbmem_backend_udmabuf = {
 	.name = "udmabuf",
 	.caps = HB_MEM_BACKEND_CAP_DMABUF,
 	.probe = udmabuf_probe,
 	.alloc = udmabuf_alloc,
-	.sync = _hbmem_dmabuf_sync,
+	.sync = udmabuf_sync,
 };

@@ -160,9 +160,9 @@ else
 fi
 [ -r "$VMLINUZ" ] || skip "no kernel image $VMLINUZ"
 
-# Headers to build against.
+# Headers to build the module against (not needed without it).
 KDIR=/usr/src/linux-headers-$KVER
-if [ ! -f "$KDIR/Makefile" ]; then
+if [ $load_module = 1 ] && [ ! -f "$KDIR/Makefile" ]; then
 	apt_install "linux-headers-$KVER" || skip "no headers for $KVER (linux-headers-$KVER)"
 fi
 
