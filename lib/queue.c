@@ -139,27 +139,32 @@ struct hbmem_queue {
 	uint32_t consumers_waiting;	/* under the consumer lock */
 	bool fenced;			/* no membarrier(): publishers fence */
 
-	/* the producer side: its lock and the ring ends it moves */
+	/*
+	 * Each side has a line of its own (its lock and what only it reads
+	 * on the hot path) and a line holding only the counter the other
+	 * side reads: a thread polling that counter then does not take from
+	 * its owner the line the owner writes on every call.
+	 */
 	struct hbmem_block plock __attribute__((aligned(CACHE_LINE)));
 	uint32_t free_head;
 	uint32_t free_tail_seen;	/* cached free_tail */
-	uint32_t queued_tail;
 	uint32_t take_seq;		/* futex word producers sleep on */
 	uint64_t drops;			/* under both locks */
 
-	/* the consumer side */
-	struct hbmem_block clock __attribute__((aligned(CACHE_LINE)));
-	uint32_t queued_head;
-	uint32_t queued_tail_seen;	/* cached queued_tail */
-	uint32_t free_tail;
-	uint32_t request_seq;		/* futex word consumers sleep on */
-
-	/* what only create, destroy and recycling need (both locks) */
-	void *storage __attribute__((aligned(CACHE_LINE)));
+	uint32_t queued_tail __attribute__((aligned(CACHE_LINE)));
+	/* then what only create, destroy and recycling need (both locks) */
+	void *storage;
 	uint32_t index;
 	bool zombie;		/* destroyed; back to the free list when
 				 * the last waiter leaves */
 	struct hbmem_queue *next_free;	/* under table_lock */
+
+	struct hbmem_block clock __attribute__((aligned(CACHE_LINE)));
+	uint32_t queued_head;
+	uint32_t queued_tail_seen;	/* cached queued_tail */
+	uint32_t request_seq;		/* futex word consumers sleep on */
+
+	uint32_t free_tail __attribute__((aligned(CACHE_LINE)));
 } __attribute__((aligned(CACHE_LINE)));
 
 /* A wait with a millisecond timeout, armed when the wait starts. */
@@ -185,11 +190,6 @@ static bool spin_allowed;	/* more than one CPU online */
 static inline uint8_t *rec_at(const struct hbmem_queue *q, uint32_t s)
 {
 	return q->recs + (size_t)s * q->rec_size;
-}
-
-static inline uint8_t *queue_item(const struct hbmem_queue *q, uint32_t s)
-{
-	return rec_at(q, s) + REC_ITEM;
 }
 
 /* A state byte may be read by the other side while it is being changed. */
@@ -226,21 +226,25 @@ static inline struct hbmem_block *side_lock(struct hbmem_queue *q,
 	return side == PRODUCER ? &q->plock : &q->clock;
 }
 
-/* Pop the FREE ring's head (producer lock held): false when empty. */
-static inline bool free_pop(struct hbmem_queue *q, uint32_t *s)
+/*
+ * Pop the FREE ring's head (producer lock held): the slot, or -1 when
+ * empty. Slots travel in return values, not through pointers, so the hot
+ * calls keep them in registers.
+ */
+static inline int64_t free_pop(struct hbmem_queue *q)
 {
-	uint32_t h = ctr(&q->free_head);
+	uint32_t h = ctr(&q->free_head), s;
 
 	if (__builtin_expect(h == q->free_tail_seen, 0)) {
 		uint32_t t = __atomic_load_n(&q->free_tail, __ATOMIC_ACQUIRE);
 
 		if (t == h)
-			return false;
+			return -1;
 		q->free_tail_seen = t;
 	}
-	*s = q->free_cell[h & q->mask];
+	s = q->free_cell[h & q->mask];
 	ctr_set(&q->free_head, h + 1);
-	return true;
+	return s;
 }
 
 /* Push onto the FREE ring's tail (consumer lock held). */
@@ -252,22 +256,22 @@ static inline void free_push(struct hbmem_queue *q, uint32_t s)
 	__atomic_store_n(&q->free_tail, t + 1, __ATOMIC_RELEASE);
 }
 
-/* Pop the QUEUE ring's head (consumer lock held): false when empty. */
-static inline bool queued_pop(struct hbmem_queue *q, uint32_t *s)
+/* Pop the QUEUE ring's head (consumer lock held): as free_pop(). */
+static inline int64_t queued_pop(struct hbmem_queue *q)
 {
-	uint32_t h = ctr(&q->queued_head);
+	uint32_t h = ctr(&q->queued_head), s;
 
 	if (__builtin_expect(h == q->queued_tail_seen, 0)) {
 		uint32_t t = __atomic_load_n(&q->queued_tail,
 					     __ATOMIC_ACQUIRE);
 
 		if (t == h)
-			return false;
+			return -1;
 		q->queued_tail_seen = t;
 	}
-	*s = q->queued_cell[h & q->mask];
+	s = q->queued_cell[h & q->mask];
 	ctr_set(&q->queued_head, h + 1);
-	return true;
+	return s;
 }
 
 /* Push onto the QUEUE ring's tail (producer lock held). */
@@ -473,6 +477,34 @@ static void header_put(struct hbmem_queue *q)
 
 /* ---- taking the locks ------------------------------------------------- */
 
+/* Not the owner of @l (yet): the spinlock path, out of line. */
+static __attribute__((noinline)) bool side_enter_slow(struct hbmem_block *l)
+{
+	return hbmem_block_enter(l);
+}
+
+/*
+ * hbmem_block_enter() with only the owner's path inline, so that the hot
+ * calls have no call on their common path (see dequeue_finish()).
+ */
+static inline __attribute__((always_inline)) bool
+side_enter(struct hbmem_block *l)
+{
+	uintptr_t me = hbmem_self();
+
+	if (__builtin_expect(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == me,
+			     1)) {
+		__atomic_store_n(&l->busy, 1, __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		if (__builtin_expect(__atomic_load_n(&l->owner,
+						     __ATOMIC_ACQUIRE) == me,
+				     1))
+			return true;
+		__atomic_store_n(&l->busy, 0, __ATOMIC_RELEASE);
+	}
+	return side_enter_slow(l);
+}
+
 /*
  * Take @side's lock of the live queue named @id: 0, or -ENOENT. The hot
  * calls keep the lock's mode in *@biased (a register) instead of the
@@ -489,7 +521,7 @@ queue_enter(uint64_t id, enum queue_side side, struct hbmem_queue **out,
 	if (!q)
 		return -ENOENT;
 	l = side_lock(q, side);
-	*biased = hbmem_block_enter(l);
+	*biased = side_enter(l);
 	if (__builtin_expect(queue_id(q) != id, 0)) {
 		hbmem_block_leave(l, *biased);
 		return -ENOENT;
@@ -859,50 +891,77 @@ static __attribute__((noinline)) int32_t closed_or(int e)
  * lock held): with the consumer lock too, take a free slot if one came
  * back meanwhile, else the oldest queued one, counted as a drop.
  */
-static bool overwrite_take(struct hbmem_queue *q, uint32_t *s)
+static int64_t overwrite_take(struct hbmem_queue *q)
 {
-	bool got = true;
+	int64_t s;
 
 	if (ctr(&q->queued_tail) == ctr(&q->queued_head))
-		return false;	/* only the producer side can fill it */
+		return -1;	/* a cancel wakes us if it refills it */
 	hbmem_block_take(&q->clock);
-	if (free_pop(q, s)) {
-		/* a release came in first */
-	} else if (ctr(&q->queued_tail) != ctr(&q->queued_head)) {
-		*s = q->queued_cell[ctr(&q->queued_head) & q->mask];
+	s = free_pop(q);	/* a release may have come in first */
+	if (s < 0 && ctr(&q->queued_tail) != ctr(&q->queued_head)) {
+		s = q->queued_cell[ctr(&q->queued_head) & q->mask];
 		ctr_set(&q->queued_head, ctr(&q->queued_head) + 1);
 		/* keep the consumer's cached tail at or past its head */
 		q->queued_tail_seen = ctr(&q->queued_tail);
 		__atomic_store_n(&q->drops, q->drops + 1, __ATOMIC_RELAXED);
-	} else {
-		got = false;
 	}
 	hbmem_block_drop(&q->clock);
-	return got;
+	return s;
+}
+
+/*
+ * The hot calls are written so that their common path calls nothing:
+ * whatever may wait, wake or fail is a tail call to a function of its own,
+ * so the compiler need not save registers for it on every call.
+ */
+
+/* Hand slot @s of @q to the producer (lock held in mode @biased). */
+static inline __attribute__((always_inline)) int32_t
+dequeue_finish(struct hbmem_queue *q, bool biased, int64_t s, int32_t *slot,
+	       void *buf)
+{
+	uint8_t *rec = rec_at(q, (uint32_t)s);
+
+	__atomic_store_n(rec, SLOT_DEQUEUE, __ATOMIC_RELAXED);
+	if (buf)
+		item_copy(buf, rec + REC_ITEM, q->item_size);
+	*slot = (int32_t)s;
+	hbmem_block_leave(&q->plock, biased);
+	return 0;
 }
 
 /*
  * No free slot on @q (producer lock held, id @id) at the first look: wait
- * for one within @timeout. 0 with the slot in *@s and the lock held; an
- * error with the lock held, except -EIDRM (dropped, see queue_wait()).
+ * for one within @timeout, then finish as hb_mem_dequeue_buf().
  */
-static __attribute__((noinline)) int dequeue_slow(struct hbmem_queue *q,
-						  uint64_t id, int64_t timeout,
-						  uint32_t *s)
+static __attribute__((noinline)) int32_t
+dequeue_slow(struct hbmem_queue *q, bool biased, uint64_t id,
+	     int32_t *slot, void *buf, int64_t timeout)
 {
 	struct queue_wait w = { .timeout = timeout };
+	int64_t s;
 	int ret;
 
+	park(&q->plock, biased);
 	for (;;) {
-		if (free_pop(q, s))
-			return 0;
-		if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE &&
-		    overwrite_take(q, s))
-			return 0;
+		s = free_pop(q);
+		if (s >= 0)
+			break;
+		if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE) {
+			s = overwrite_take(q);
+			if (s >= 0)
+				break;
+		}
 		ret = queue_wait(q, id, PRODUCER, &w);
-		if (ret < 0)
-			return ret;
+		if (ret == -EIDRM)
+			return queue_err(ret);	/* lock dropped */
+		if (ret < 0) {
+			hbmem_block_drop(&q->plock);
+			return queue_err(ret);
+		}
 	}
+	return dequeue_finish(q, unpark(&q->plock), s, slot, buf);
 }
 
 HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
@@ -912,7 +971,7 @@ HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
 	struct hbmem_queue *q;
 	bool biased;
 	uint64_t id;
-	uint32_t s;
+	int64_t s;
 	int ret;
 
 	if (!queue || !slot)
@@ -921,26 +980,18 @@ HBMEM_EXPORT int32_t hb_mem_dequeue_buf(hb_mem_buf_queue_t *queue,
 	ret = queue_enter(id, PRODUCER, &q, &biased);
 	if (ret < 0)
 		return closed_or(ret);
-	if (__builtin_expect(!free_pop(q, &s), 0)) {
-		park(&q->plock, biased);
-		ret = dequeue_slow(q, id, timeout, &s);
-		if (ret < 0) {
-			if (ret != -EIDRM)
-				hbmem_block_drop(&q->plock);
-			return queue_err(ret);
-		}
-		biased = unpark(&q->plock);
-	}
-	slot_set(q, s, SLOT_DEQUEUE);
-	if (buf)
-		item_copy(buf, queue_item(q, s), q->item_size);
-	*slot = (int32_t)s;
-	hbmem_block_leave(&q->plock, biased);
-	return 0;
+	s = free_pop(q);
+	if (__builtin_expect(s < 0, 0))
+		return dequeue_slow(q, biased, id, slot, buf, timeout);
+	return dequeue_finish(q, biased, s, slot, buf);
 }
 
-/* A slot was queued on @q (producer lock held) and someone may wait. */
-static __attribute__((noinline)) void queued_wake(struct hbmem_queue *q)
+/*
+ * A slot was queued on @q (producer lock held in mode @biased) and someone
+ * may wait: wake who needs it, then drop the lock.
+ */
+static __attribute__((noinline)) int32_t queued_wake(struct hbmem_queue *q,
+						     bool biased)
 {
 	if (ctr(&q->consumers_waiting))
 		futex_wake(&q->request_seq, 1);
@@ -948,12 +999,23 @@ static __attribute__((noinline)) void queued_wake(struct hbmem_queue *q)
 	if (q->flags & HB_MEM_QUEUE_FLAG_OVERWRITE &&
 	    ctr(&q->producers_waiting))
 		futex_wake(&q->take_seq, 1);
+	hbmem_block_leave(&q->plock, biased);
+	return 0;
+}
+
+/* Drop @lock (held in mode @biased) and return @e as the API's code. */
+static __attribute__((noinline)) int32_t
+leave_err(struct hbmem_block *lock, bool biased, int e)
+{
+	hbmem_block_leave(lock, biased);
+	return queue_err(e);
 }
 
 HBMEM_EXPORT int32_t hb_mem_queue_buf(hb_mem_buf_queue_t *queue,
 				      int32_t slot, const void *buf)
 {
 	struct hbmem_queue *q;
+	uint8_t *rec;
 	bool biased;
 	int ret;
 
@@ -962,38 +1024,60 @@ HBMEM_EXPORT int32_t hb_mem_queue_buf(hb_mem_buf_queue_t *queue,
 	ret = queue_enter(queue->unique_id, PRODUCER, &q, &biased);
 	if (ret < 0)
 		return closed_or(ret);
-	if ((uint32_t)slot >= q->count) {
-		ret = -EINVAL;
-	} else if (slot_state(q, (uint32_t)slot) != SLOT_DEQUEUE) {
-		ret = -EBADSLT;
-	} else {
-		item_copy(queue_item(q, (uint32_t)slot), buf, q->item_size);
-		slot_set(q, (uint32_t)slot, SLOT_QUEUE);
-		queued_push(q, (uint32_t)slot);
-		publish_barrier(q);
-		if (__builtin_expect(ctr(&q->consumers_waiting) |
-					     ctr(&q->producers_waiting),
-				     0))
-			queued_wake(q);
-	}
+	if (__builtin_expect((uint32_t)slot >= q->count, 0))
+		return leave_err(&q->plock, biased, -EINVAL);
+	rec = rec_at(q, (uint32_t)slot);
+	if (__builtin_expect(__atomic_load_n(rec, __ATOMIC_RELAXED) !=
+				     SLOT_DEQUEUE,
+			     0))
+		return leave_err(&q->plock, biased, -EBADSLT);
+	item_copy(rec + REC_ITEM, buf, q->item_size);
+	__atomic_store_n(rec, SLOT_QUEUE, __ATOMIC_RELAXED);
+	queued_push(q, (uint32_t)slot);
+	publish_barrier(q);
+	if (__builtin_expect(ctr(&q->consumers_waiting) |
+				     ctr(&q->producers_waiting),
+			     0))
+		return queued_wake(q, biased);
 	hbmem_block_leave(&q->plock, biased);
-	return queue_err(ret);
+	return 0;
+}
+
+/* Hand slot @s of @q to the consumer (lock held in mode @biased). */
+static inline __attribute__((always_inline)) int32_t
+request_finish(struct hbmem_queue *q, bool biased, int64_t s, int32_t *slot,
+	       void *buf)
+{
+	uint8_t *rec = rec_at(q, (uint32_t)s);
+
+	__atomic_store_n(rec, SLOT_REQUEST, __ATOMIC_RELAXED);
+	if (buf)
+		item_copy(buf, rec + REC_ITEM, q->item_size);
+	*slot = (int32_t)s;
+	hbmem_block_leave(&q->clock, biased);
+	return 0;
 }
 
 /* Nothing queued on @q at the first look: as dequeue_slow(). */
-static __attribute__((noinline)) int request_slow(struct hbmem_queue *q,
-						  uint64_t id, int64_t timeout,
-						  uint32_t *s)
+static __attribute__((noinline)) int32_t
+request_slow(struct hbmem_queue *q, bool biased, uint64_t id,
+	     int32_t *slot, void *buf, int64_t timeout)
 {
 	struct queue_wait w = { .timeout = timeout };
+	int64_t s;
 	int ret;
 
-	while (!queued_pop(q, s)) {
+	park(&q->clock, biased);
+	while ((s = queued_pop(q)) < 0) {
 		ret = queue_wait(q, id, CONSUMER, &w);
-		if (ret < 0)
-			return ret;
+		if (ret == -EIDRM)
+			return queue_err(ret);	/* lock dropped */
+		if (ret < 0) {
+			hbmem_block_drop(&q->clock);
+			return queue_err(ret);
+		}
 	}
-	return 0;
+	return request_finish(q, unpark(&q->clock), s, slot, buf);
 }
 
 HBMEM_EXPORT int32_t hb_mem_request_buf(hb_mem_buf_queue_t *queue,
@@ -1003,7 +1087,7 @@ HBMEM_EXPORT int32_t hb_mem_request_buf(hb_mem_buf_queue_t *queue,
 	struct hbmem_queue *q;
 	bool biased;
 	uint64_t id;
-	uint32_t s;
+	int64_t s;
 	int ret;
 
 	if (!queue || !slot)
@@ -1012,20 +1096,17 @@ HBMEM_EXPORT int32_t hb_mem_request_buf(hb_mem_buf_queue_t *queue,
 	ret = queue_enter(id, CONSUMER, &q, &biased);
 	if (ret < 0)
 		return closed_or(ret);
-	if (__builtin_expect(!queued_pop(q, &s), 0)) {
-		park(&q->clock, biased);
-		ret = request_slow(q, id, timeout, &s);
-		if (ret < 0) {
-			if (ret != -EIDRM)
-				hbmem_block_drop(&q->clock);
-			return queue_err(ret);
-		}
-		biased = unpark(&q->clock);
-	}
-	slot_set(q, s, SLOT_REQUEST);
-	if (buf)
-		item_copy(buf, queue_item(q, s), q->item_size);
-	*slot = (int32_t)s;
+	s = queued_pop(q);
+	if (__builtin_expect(s < 0, 0))
+		return request_slow(q, biased, id, slot, buf, timeout);
+	return request_finish(q, biased, s, slot, buf);
+}
+
+/* A slot was freed on @q and a producer waits: as queued_wake(). */
+static __attribute__((noinline)) int32_t released_wake(struct hbmem_queue *q,
+						       bool biased)
+{
+	futex_wake(&q->take_seq, 1);
 	hbmem_block_leave(&q->clock, biased);
 	return 0;
 }
@@ -1034,6 +1115,7 @@ HBMEM_EXPORT int32_t hb_mem_release_buf(hb_mem_buf_queue_t *queue,
 					int32_t slot)
 {
 	struct hbmem_queue *q;
+	uint8_t *rec;
 	bool biased;
 	int ret;
 
@@ -1042,19 +1124,20 @@ HBMEM_EXPORT int32_t hb_mem_release_buf(hb_mem_buf_queue_t *queue,
 	ret = queue_enter(queue->unique_id, CONSUMER, &q, &biased);
 	if (ret < 0)
 		return closed_or(ret);
-	if ((uint32_t)slot >= q->count) {
-		ret = -EINVAL;
-	} else if (slot_state(q, (uint32_t)slot) != SLOT_REQUEST) {
-		ret = -EBADSLT;
-	} else {
-		slot_set(q, (uint32_t)slot, SLOT_FREE);
-		free_push(q, (uint32_t)slot);
-		publish_barrier(q);
-		if (__builtin_expect(ctr(&q->producers_waiting) != 0, 0))
-			futex_wake(&q->take_seq, 1);
-	}
+	if (__builtin_expect((uint32_t)slot >= q->count, 0))
+		return leave_err(&q->clock, biased, -EINVAL);
+	rec = rec_at(q, (uint32_t)slot);
+	if (__builtin_expect(__atomic_load_n(rec, __ATOMIC_RELAXED) !=
+				     SLOT_REQUEST,
+			     0))
+		return leave_err(&q->clock, biased, -EBADSLT);
+	__atomic_store_n(rec, SLOT_FREE, __ATOMIC_RELAXED);
+	free_push(q, (uint32_t)slot);
+	publish_barrier(q);
+	if (__builtin_expect(ctr(&q->producers_waiting) != 0, 0))
+		return released_wake(q, biased);
 	hbmem_block_leave(&q->clock, biased);
-	return queue_err(ret);
+	return 0;
 }
 
 /* Undo a dequeue (producer lock held): the slot is the next one taken. */
