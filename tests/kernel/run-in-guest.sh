@@ -132,7 +132,19 @@ KVER=$(pick_kver)
 WORK=$(hbmem_work_root "$SRCROOT")/$KVER
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
-log=${log:-$WORK/guest.log}
+# What one run writes (the command, its initramfs, a copy of the module,
+# the console log) lives in a directory of its own, so runs may overlap;
+# the log is kept as WORK/guest.log (the last run to end wins).
+# runs killed before they could clean up
+find "$WORK" -maxdepth 1 -name 'run.??????' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
+RUN_DIR=$(mktemp -d "$WORK/run.XXXXXX")
+final_log=${log:-$WORK/guest.log}
+log=$RUN_DIR/guest.log
+end_run() {
+	[ -f "$log" ] && mv -f "$log" "$final_log"
+	rm -rf "$RUN_DIR"
+}
+trap end_run EXIT
 
 exec 9>"$WORK/.lock"
 flock 9
@@ -178,7 +190,8 @@ if [ $load_module = 1 ]; then
 		cat "$WORK/build.log" >&2
 		die "building hbmem.ko against $KVER failed"
 	fi
-	KO=$src/hbmem.ko
+	cp "$src/hbmem.ko" "$RUN_DIR/hbmem.ko"
+	KO=$RUN_DIR/hbmem.ko
 fi
 
 # ---- initramfs -----------------------------------------------------------
@@ -207,8 +220,7 @@ if [ ! -s "$base" ] || [ "$(cat "$WORK/base.stamp" 2>/dev/null)" != "$stamp" ]; 
 fi
 
 # The per-run part: /init and the command, appended as a second archive.
-run=$WORK/run
-rm -rf "$run"
+run=$RUN_DIR/run
 mkdir -p "$run/hbmem"
 {
 	echo "cd $(printf '%q' "$PWD") 2>/dev/null || cd /"
@@ -275,22 +287,22 @@ echo "HBMEM-GUEST: powering off at $(cat /proc/uptime)"
 poweroff -f
 EOF
 chmod 755 "$run/init"
-( cd "$run" && find . | cpio -o -H newc --quiet | gzip -1 ) > "$WORK/run.cpio.gz"
-cat "$base" "$WORK/run.cpio.gz" > "$WORK/initrd.cpio.gz"
+( cd "$run" && find . | cpio -o -H newc --quiet | gzip -1 ) > "$RUN_DIR/run.cpio.gz"
+cat "$base" "$RUN_DIR/run.cpio.gz" > "$RUN_DIR/initrd.cpio.gz"
 
 flock -u 9
 
 # ---- boot ----------------------------------------------------------------
 
 append="console=ttyS0 panic=-1 quiet loglevel=4 memmap=$memmap"
-say "booting $KVER (log: $log)"
+say "booting $KVER (log: $final_log)"
 start=$(date +%s)
 set +e
 timeout -k 10 "$run_timeout" qemu-system-x86_64 \
 	-nodefaults -no-user-config -nographic -no-reboot \
 	-machine q35 -cpu max -m "$mem" -smp "$smp" \
 	-serial stdio -monitor none \
-	-kernel "$VMLINUZ" -initrd "$WORK/initrd.cpio.gz" -append "$append" \
+	-kernel "$VMLINUZ" -initrd "$RUN_DIR/initrd.cpio.gz" -append "$append" \
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 	</dev/null >"$log" 2>&1
 qemu_rc=$?
@@ -300,7 +312,7 @@ elapsed=$(( $(date +%s) - start ))
 # Console output has CRLF line ends.
 sed -i 's/\r$//' "$log"
 
-show_tail() { echo "---- last lines of $log ----" >&2; tail -n 60 "$log" >&2; }
+show_tail() { echo "---- last lines of $final_log ----" >&2; tail -n 60 "$log" >&2; }
 
 rc=$(sed -n "s/^HBMEM-GUEST-EXIT \([0-9]*\).*/\1/p" "$log" | tail -1)
 if [ -z "$rc" ]; then
