@@ -184,15 +184,19 @@ static void test_another_uid_is_refused(BrokerFixture *f, gconstpointer d)
 
 /*
  * A broker run by hand with --allow-group: it makes the directory and the
- * socket the group's, and serves a process of another uid in that group.
+ * socket the group's, and serves a process of another uid in that group,
+ * as its primary group (@arg NULL) or only as a supplementary one.
  */
+#define OTHER_GID 54321	/* a gid nothing uses */
+
 static int group_member_fn(void *arg)
 {
+	gid_t primary = arg ? OTHER_GID : NOBODY, supplementary = NOBODY;
 	struct hbmem_msg m;
 	int err, sock, fd = -1;
 
-	(void)arg;
-	if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+	if (setgroups(arg ? 1 : 0, &supplementary) < 0 ||
+	    setresgid(primary, primary, primary) < 0 ||
 	    setresuid(NOBODY, NOBODY, NOBODY) < 0)
 		return 10;
 	sock = raw_connect(&err);
@@ -244,6 +248,8 @@ static void test_allowed_group_is_served(void)
 	g_assert_cmpint(st.st_gid, ==, NOBODY);
 	g_setenv("HBMEM_BROKER_SOCKET", sock, TRUE);
 	pid = spawn_child(group_member_fn, NULL);
+	g_assert_cmpint(reap_child(pid), ==, 0);
+	pid = spawn_child(group_member_fn, "supplementary");
 	g_assert_cmpint(reap_child(pid), ==, 0);
 	kill(broker, SIGTERM);
 	g_assert_cmpint(waitpid(broker, &status, 0), ==, broker);

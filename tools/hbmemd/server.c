@@ -351,6 +351,36 @@ static void drain(struct client *c)
 	}
 }
 
+/*
+ * Whether the peer on @fd was in @gid when it connected, through its
+ * supplementary groups (SO_PEERGROUPS: the groups of its credentials at
+ * connect(), so no /proc race).
+ */
+static bool peer_in_group(int fd, gid_t gid)
+{
+	gid_t small[64], *groups = small;
+	socklen_t len = sizeof(small);
+	bool found = false;
+	size_t i, n;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+		/* ERANGE: len now says how much room the list needs */
+		if (errno != ERANGE || len == 0 || len > 65536 * sizeof(gid_t))
+			return false;
+		groups = malloc(len);
+		if (!groups)
+			return false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+			len = 0;
+	}
+	n = len / sizeof(gid_t);
+	for (i = 0; i < n && !found; i++)
+		found = groups[i] == gid;
+	if (groups != small)
+		free(groups);
+	return found;
+}
+
 static bool peer_allowed(int fd, struct client *c)
 {
 	struct ucred cred;
@@ -362,7 +392,10 @@ static bool peer_allowed(int fd, struct client *c)
 	c->uid = cred.uid;
 	if (cred.uid == geteuid() || cred.uid == 0)
 		return true;
-	return hbmemd_cfg.allow_group_set && cred.gid == hbmemd_cfg.allow_group;
+	if (!hbmemd_cfg.allow_group_set)
+		return false;
+	return cred.gid == hbmemd_cfg.allow_group ||
+	       peer_in_group(fd, hbmemd_cfg.allow_group);
 }
 
 static void accept_clients(int lfd)
