@@ -432,8 +432,8 @@ static inline void pool_give(struct hbmem_pool *p, uint32_t b, uint32_t s)
 	_hbmem_tlsf_free(&p->tlsf, b);
 }
 
-static void sub_desc(const struct hbmem_pool *p, uint32_t b, uint64_t size,
-		     hb_mem_common_buf_t *d)
+static inline void sub_desc(const struct hbmem_pool *p, uint32_t b,
+			    uint64_t size, hb_mem_common_buf_t *d)
 {
 	uint64_t off = (uint64_t)b << p->shift;
 
@@ -728,7 +728,6 @@ HBMEM_EXPORT int32_t hb_mem_pool_alloc_buf(int32_t fd, uint64_t size,
 	struct hbmem_tlsf_block *blk;
 	struct hbmem_pool *p;
 	uint32_t n, b;
-	uint64_t off;
 	bool biased;
 
 	/* a negative fd wraps to a huge index */
@@ -761,14 +760,7 @@ HBMEM_EXPORT int32_t hb_mem_pool_alloc_buf(int32_t fd, uint64_t size,
 	blk = &p->tlsf.blk[b];
 	blk->size = 1;
 	blk->u.tag = size;
-	off = (uint64_t)b << p->shift;
-	buf->fd = p->fd;
-	buf->share_id = p->share_id;
-	buf->flags = p->sub_flags;
-	buf->size = size;
-	buf->virt_addr = p->base + off;
-	buf->phys_addr = p->phys + off;
-	buf->offset = 0;
+	sub_desc(p, b, size, buf);
 	hbmem_block_leave(&p->lock, biased);
 	return 0;
 }
