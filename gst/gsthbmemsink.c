@@ -218,8 +218,15 @@ sink_buffer_is_hbmem (GstBuffer * buf)
   return TRUE;
 }
 
+/*
+ * The pool proposed upstream is prefaulted (its buffers are written from
+ * the first frame); the copy pool is not: it is set up at every caps event
+ * and used only when upstream ignores the proposal, so backing its buffers
+ * would take their memory for nothing on the zero-copy path.
+ */
 static GstBufferPool *
-sink_make_pool (GstHbmemSink * self, GstCaps * caps, guint * size)
+sink_make_pool (GstHbmemSink * self, GstCaps * caps, gboolean prefault,
+    guint * size)
 {
   GstBufferPool *pool = gst_hbmem_buffer_pool_new ();
   GstStructure *config = gst_buffer_pool_get_config (pool);
@@ -230,6 +237,7 @@ sink_make_pool (GstHbmemSink * self, GstCaps * caps, guint * size)
   gst_buffer_pool_config_set_params (config, caps, info.size, self->buffers,
       0);
   gst_buffer_pool_config_add_option (config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+  gst_hbmem_buffer_pool_config_set_prefault (config, prefault);
   if (!gst_buffer_pool_set_config (pool, config))
     goto fail_nocfg;
   config = gst_buffer_pool_get_config (pool);
@@ -478,7 +486,7 @@ gst_hbmem_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
   if (!self->is_video)
     return TRUE;                /* only hb_mem memory can pass, no copies */
   /* without a pool only hb_mem memory can pass (render says so) */
-  self->pool = sink_make_pool (self, caps, &size);
+  self->pool = sink_make_pool (self, caps, FALSE, &size);
   if (self->pool && !gst_buffer_pool_set_active (self->pool, TRUE))
     gst_clear_object (&self->pool);
   if (!self->pool)
@@ -500,7 +508,7 @@ gst_hbmem_sink_propose_allocation (GstBaseSink * bsink, GstQuery * query)
   if (!caps)
     return FALSE;
   gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
-  pool = sink_make_pool (self, caps, &size);
+  pool = sink_make_pool (self, caps, TRUE, &size);
   if (!pool)
     return TRUE;                /* not raw video: upstream's memory it is */
   /* the pool is offered even without need_pool: it is the zero-copy path */

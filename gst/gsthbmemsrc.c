@@ -13,7 +13,9 @@
  * (or to any memory shared from it) is dropped in this process. Buffers
  * dropped in the streaming thread are handed back in batches (one message
  * for up to half the sink's backlog, sent at the latest before the element
- * waits for the next buffer); others at once.
+ * waits for the next buffer); others at once. Nothing is allocated per
+ * frame: the buffers come from the element's own pool (empty buffers) and
+ * each block's memory object is reused whenever the block comes back.
  *
  * Serialized events (stream-start, caps, segment, tags, flushes, EOS and
  * custom downstream events) come from the sink's pipeline; upstream events
@@ -54,6 +56,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_hbmem_src_debug);
 #define DEFAULT_TIMEOUT 5000
 /* blocks one sink may have us map at once (each is an fd and a mapping) */
 #define MAX_BLOCKS 1024
+/* idle frame memories one block keeps (one per range it was sent with) */
+#define MAX_IDLE_SLOTS 4
+/* idle empty GstBuffers the wrapper pool keeps */
+#define MAX_IDLE_BUFFERS 64
 
 enum
 {
@@ -86,15 +92,58 @@ typedef struct
    */
   GThread *owner;
   guint batch;
+  /* frame records: handed out per BUFFER, back when released */
+  struct _HbmemSrcFrame *idle_frames;
+  GPtrArray *frames;            /* every record made, freed with the conn */
 } HbmemSrcConn;
 
-/* One received buffer: its memories each hold one count. */
-typedef struct
+/* One received buffer: its memories each hold one count (conn->lock). */
+typedef struct _HbmemSrcFrame
 {
-  HbmemSrcConn *conn;
+  struct _HbmemSrcFrame *next;  /* in conn->idle_frames */
   guint64 seq;
   gint remaining;
 } HbmemSrcFrame;
+
+typedef struct _HbmemSrcSlot HbmemSrcSlot;
+
+/* A block the sink announced: its fd, mapped once (see "wrappers"). */
+typedef struct
+{
+  gint refcount;                /* the block table's, one per slot */
+  HbmemSrcConn *conn;           /* a ref */
+  GstMemory *root;              /* a ref: the fd memory of the whole block */
+  /* under conn->lock: */
+  gboolean dropped;             /* out of the table: keeps no idle slot */
+  HbmemSrcSlot *idle;
+  guint n_idle;
+} HbmemSrcBlock;
+
+/* One frame memory (a share of a block's root); its qdata. */
+struct _HbmemSrcSlot
+{
+  HbmemSrcSlot *next;           /* in block->idle */
+  HbmemSrcBlock *block;         /* a ref */
+  GstMemory *mem;
+  HbmemSrcFrame *frame;         /* while the memory is out (conn->lock) */
+};
+
+/* The pool of empty GstBuffers that carry the frames (see "wrappers"). */
+#define HBMEM_TYPE_SRC_BUFFER_POOL (hbmem_src_buffer_pool_get_type ())
+G_DECLARE_FINAL_TYPE (HbmemSrcBufferPool, hbmem_src_buffer_pool, HBMEM,
+    SRC_BUFFER_POOL, GstBufferPool)
+
+struct _HbmemSrcBufferPool
+{
+  GstBufferPool parent;
+
+  GMutex lock;
+  gboolean active;
+  GPtrArray *idle;              /* empty buffers, most recent last */
+};
+
+G_DEFINE_TYPE (HbmemSrcBufferPool, hbmem_src_buffer_pool,
+    GST_TYPE_BUFFER_POOL);
 
 struct _GstHbmemSrc
 {
@@ -106,7 +155,8 @@ struct _GstHbmemSrc
   HbmemSrcConn *conn;
   GstPoll *poll;
   GstPollFD pollfd;
-  GHashTable *blocks;           /* id -> mapped root GstMemory */
+  GHashTable *blocks;           /* id -> HbmemSrcBlock */
+  GstBufferPool *wrappers;      /* HbmemSrcBufferPool */
   GstAllocator *fd_alloc;
   GstAllocator *dmabuf_alloc;
   GstCaps *caps;
@@ -124,7 +174,7 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (hbmemsrc, "hbmemsrc", GST_RANK_NONE,
     GST_TYPE_HBMEM_SRC, GST_DEBUG_CATEGORY_INIT (gst_hbmem_src_debug,
         "hbmemsrc", 0, "hbmem zero-copy inter-process source"));
 
-static GQuark frame_quark;      /* on a frame's memories: its HbmemSrcFrame */
+static GQuark slot_quark;       /* on a frame memory: its HbmemSrcSlot */
 static GQuark keep_quark;       /* on shares of them: a ref on the memory */
 static GQuark share_fn_quark;   /* on our allocators: the original share */
 
@@ -140,6 +190,7 @@ conn_new (int sock)
   c->sock = sock;
   c->pending = g_array_new (FALSE, FALSE, sizeof (guint64));
   c->batch = 1;
+  c->frames = g_ptr_array_new_with_free_func (g_free);
   return c;
 }
 
@@ -158,6 +209,7 @@ conn_unref (HbmemSrcConn * c)
   if (c->sock >= 0)
     close (c->sock);
   g_array_unref (c->pending);
+  g_ptr_array_unref (c->frames);
   g_mutex_clear (&c->lock);
   g_free (c);
 }
@@ -196,15 +248,13 @@ conn_flush (HbmemSrcConn * c)
 }
 
 static void
-conn_release (HbmemSrcConn * c, guint64 seq)
+conn_release_locked (HbmemSrcConn * c, guint64 seq)
 {
-  g_mutex_lock (&c->lock);
   if (c->sock >= 0) {
     g_array_append_val (c->pending, seq);
     if (c->owner != g_thread_self () || c->pending->len >= c->batch)
       conn_flush_locked (c);
   }
-  g_mutex_unlock (&c->lock);
 }
 
 /* Close the socket; later releases find nobody to tell. */
@@ -219,19 +269,305 @@ conn_close (HbmemSrcConn * c)
   g_mutex_unlock (&c->lock);
 }
 
-/* ---- memory ---------------------------------------------------------- */
+/* ---- wrappers -------------------------------------------------------- */
+
+/*
+ * Nothing is allocated per frame once a stream runs. A frame memory (a
+ * read-only share of a block's root memory, over the range a BUFFER
+ * names) is made once per block and range: when its last ref goes, its
+ * dispose hook counts the frame down (the frame's last memory queues the
+ * RELEASE), brings the memory back to life and files it, idle, under its
+ * block for the next BUFFER naming that range. So a memory keeps naming
+ * the same fd range for its whole life (what downstream caches keyed on
+ * a memory, an importer's say, expect). A block dropped (FORGET, an id
+ * reused, stop) frees its idle memories; one still out is freed when it
+ * comes back. Frame records go back to a list on the connection. The
+ * GstBuffers come from HbmemSrcBufferPool, a pool of empty buffers
+ * (buffer->pool is set, so elements that hook a pool buffer's trip back,
+ * hbmemqueue, do so); its reset takes the memories out and the metas
+ * downstream added; our GstVideoMeta is pooled and rewritten per frame.
+ *
+ * Lifetimes: a block holds the conn, a slot (the qdata of one frame
+ * memory) holds its block, so frame records, kept until the conn goes,
+ * outlive every memory that points at them.
+ */
+
+static HbmemSrcBlock *
+block_new (HbmemSrcConn * c, GstMemory * root)
+{
+  HbmemSrcBlock *b = g_new0 (HbmemSrcBlock, 1);
+
+  b->refcount = 1;
+  b->conn = conn_ref (c);
+  b->root = root;
+  return b;
+}
 
 static void
-frame_memory_gone (gpointer data)
+block_unref (HbmemSrcBlock * b)
 {
-  HbmemSrcFrame *f = data;
-
-  if (!g_atomic_int_dec_and_test (&f->remaining))
+  if (!g_atomic_int_dec_and_test (&b->refcount))
     return;
-  conn_release (f->conn, f->seq);
-  conn_unref (f->conn);
-  g_free (f);
+  gst_memory_unref (b->root);
+  conn_unref (b->conn);
+  g_free (b);
 }
+
+static void
+slot_free (gpointer data)
+{
+  HbmemSrcSlot *s = data;
+
+  block_unref (s->block);
+  g_free (s);
+}
+
+/* Let a frame memory go for good (its qdata then drops its block). */
+static void
+slot_mem_free (GstMemory * mem)
+{
+  GST_MINI_OBJECT_CAST (mem)->dispose = NULL;
+  gst_memory_unref (mem);
+}
+
+/* The last ref on a frame memory went (any thread). */
+static gboolean
+slot_mem_dispose (GstMiniObject * obj)
+{
+  HbmemSrcSlot *s = gst_mini_object_get_qdata (obj, slot_quark);
+  HbmemSrcBlock *b = s->block;
+  HbmemSrcConn *c = b->conn;
+  HbmemSrcFrame *f;
+  gboolean keep;
+
+  gst_mini_object_ref (obj);    /* alive again, ours alone */
+  g_mutex_lock (&c->lock);
+  f = s->frame;
+  s->frame = NULL;
+  if (f && --f->remaining == 0) {
+    conn_release_locked (c, f->seq);
+    f->next = c->idle_frames;
+    c->idle_frames = f;
+  }
+  keep = !b->dropped && b->n_idle < MAX_IDLE_SLOTS;
+  if (keep) {
+    s->next = b->idle;
+    b->idle = s;
+    b->n_idle++;
+  }
+  g_mutex_unlock (&c->lock);
+  if (!keep)
+    slot_mem_free (GST_MEMORY_CAST (obj));
+  return FALSE;
+}
+
+/* A new frame memory over [offset, offset + size) of @b (a ref for us). */
+static HbmemSrcSlot *
+slot_new (HbmemSrcBlock * b, gsize offset, gsize size)
+{
+  HbmemSrcSlot *s = g_new0 (HbmemSrcSlot, 1);
+
+  g_atomic_int_inc (&b->refcount);
+  s->block = b;
+  s->mem = gst_memory_share (b->root, offset, size);
+  gst_mini_object_set_qdata (GST_MINI_OBJECT_CAST (s->mem), slot_quark, s,
+      slot_free);
+  GST_MINI_OBJECT_CAST (s->mem)->dispose = slot_mem_dispose;
+  return s;
+}
+
+/* An idle frame memory of @b over exactly that range; with conn->lock. */
+static HbmemSrcSlot *
+block_take_idle_locked (HbmemSrcBlock * b, gsize offset, gsize size)
+{
+  HbmemSrcSlot **p;
+
+  for (p = &b->idle; *p; p = &(*p)->next) {
+    HbmemSrcSlot *s = *p;
+
+    if (s->mem->offset == b->root->offset + offset && s->mem->size == size) {
+      *p = s->next;
+      s->next = NULL;
+      b->n_idle--;
+      return s;
+    }
+  }
+  return NULL;
+}
+
+/* The block table lets @b go (FORGET, id reused, stop). */
+static void
+block_drop (gpointer data)
+{
+  HbmemSrcBlock *b = data;
+  HbmemSrcSlot *idle;
+
+  g_mutex_lock (&b->conn->lock);
+  b->dropped = TRUE;
+  idle = b->idle;
+  b->idle = NULL;
+  b->n_idle = 0;
+  g_mutex_unlock (&b->conn->lock);
+  while (idle) {
+    HbmemSrcSlot *next = idle->next;
+
+    slot_mem_free (idle->mem);
+    idle = next;
+  }
+  block_unref (b);
+}
+
+/* A frame record for @seq counting @n memories; with conn->lock. */
+static HbmemSrcFrame *
+conn_take_frame_locked (HbmemSrcConn * c, guint64 seq, guint n)
+{
+  HbmemSrcFrame *f = c->idle_frames;
+
+  if (f) {
+    c->idle_frames = f->next;
+  } else {
+    f = g_new0 (HbmemSrcFrame, 1);
+    g_ptr_array_add (c->frames, f);
+  }
+  f->next = NULL;
+  f->seq = seq;
+  f->remaining = n;
+  return f;
+}
+
+static GstFlowReturn
+hbmem_src_buffer_pool_acquire (GstBufferPool * pool, GstBuffer ** buffer,
+    GstBufferPoolAcquireParams * params)
+{
+  HbmemSrcBufferPool *self = HBMEM_SRC_BUFFER_POOL (pool);
+
+  gboolean active;
+
+  *buffer = NULL;
+  g_mutex_lock (&self->lock);
+  active = self->active;
+  if (active && self->idle->len)
+    *buffer = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
+  g_mutex_unlock (&self->lock);
+  if (!active)
+    return GST_FLOW_FLUSHING;
+  if (!*buffer)
+    *buffer = gst_buffer_new ();
+  return GST_FLOW_OK;
+}
+
+static gboolean
+wrapper_meta_unpooled (GstBuffer * buf, GstMeta ** meta, gpointer data)
+{
+  if (!GST_META_FLAG_IS_SET (*meta, GST_META_FLAG_POOLED)) {
+    GST_META_FLAG_UNSET (*meta, GST_META_FLAG_LOCKED);
+    *meta = NULL;
+  }
+  return TRUE;
+}
+
+/* Back from downstream: empty it (the frame memories may go with it). */
+static void
+hbmem_src_buffer_pool_reset (GstBufferPool * pool, GstBuffer * buffer)
+{
+  gst_buffer_remove_all_memory (buffer);
+  gst_buffer_foreach_meta (buffer, wrapper_meta_unpooled, NULL);
+  GST_MINI_OBJECT_FLAGS (buffer) &= GST_MINI_OBJECT_FLAG_LAST - 1;
+  GST_BUFFER_PTS (buffer) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION (buffer) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_OFFSET (buffer) = GST_BUFFER_OFFSET_NONE;
+  GST_BUFFER_OFFSET_END (buffer) = GST_BUFFER_OFFSET_NONE;
+}
+
+static void
+hbmem_src_buffer_pool_release (GstBufferPool * pool, GstBuffer * buffer)
+{
+  HbmemSrcBufferPool *self = HBMEM_SRC_BUFFER_POOL (pool);
+  gboolean keep;
+
+  g_mutex_lock (&self->lock);
+  keep = self->active && self->idle->len < MAX_IDLE_BUFFERS;
+  if (keep)
+    g_ptr_array_add (self->idle, buffer);
+  g_mutex_unlock (&self->lock);
+  /* buffer->pool is NULL by now: this frees it */
+  if (!keep)
+    gst_buffer_unref (buffer);
+}
+
+static void
+unref_buffers (GPtrArray * bufs)
+{
+  guint i;
+
+  for (i = 0; i < bufs->len; i++)
+    gst_buffer_unref (g_ptr_array_index (bufs, i));
+  g_ptr_array_set_size (bufs, 0);
+}
+
+static gboolean
+hbmem_src_buffer_pool_start (GstBufferPool * pool)
+{
+  HbmemSrcBufferPool *self = HBMEM_SRC_BUFFER_POOL (pool);
+
+  g_mutex_lock (&self->lock);
+  self->active = TRUE;
+  g_mutex_unlock (&self->lock);
+  return GST_BUFFER_POOL_CLASS (hbmem_src_buffer_pool_parent_class)->start
+      (pool);
+}
+
+/* Deactivated and every buffer back: free the idle ones. */
+static gboolean
+hbmem_src_buffer_pool_stop (GstBufferPool * pool)
+{
+  HbmemSrcBufferPool *self = HBMEM_SRC_BUFFER_POOL (pool);
+  GPtrArray *idle;
+
+  g_mutex_lock (&self->lock);
+  self->active = FALSE;
+  idle = self->idle;
+  self->idle = g_ptr_array_new ();
+  g_mutex_unlock (&self->lock);
+  unref_buffers (idle);
+  g_ptr_array_unref (idle);
+  return GST_BUFFER_POOL_CLASS (hbmem_src_buffer_pool_parent_class)->stop
+      (pool);
+}
+
+static void
+hbmem_src_buffer_pool_finalize (GObject * object)
+{
+  HbmemSrcBufferPool *self = HBMEM_SRC_BUFFER_POOL (object);
+
+  unref_buffers (self->idle);
+  g_ptr_array_unref (self->idle);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (hbmem_src_buffer_pool_parent_class)->finalize (object);
+}
+
+static void
+hbmem_src_buffer_pool_class_init (HbmemSrcBufferPoolClass * klass)
+{
+  GstBufferPoolClass *pool_class = GST_BUFFER_POOL_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = hbmem_src_buffer_pool_finalize;
+  pool_class->acquire_buffer = hbmem_src_buffer_pool_acquire;
+  pool_class->reset_buffer = hbmem_src_buffer_pool_reset;
+  pool_class->release_buffer = hbmem_src_buffer_pool_release;
+  pool_class->start = hbmem_src_buffer_pool_start;
+  pool_class->stop = hbmem_src_buffer_pool_stop;
+}
+
+static void
+hbmem_src_buffer_pool_init (HbmemSrcBufferPool * self)
+{
+  g_mutex_init (&self->lock);
+  self->idle = g_ptr_array_new ();
+}
+
+/* ---- memory ---------------------------------------------------------- */
 
 /*
  * fd memory shares always point at the root memory, so a share taken from
@@ -250,7 +586,7 @@ src_mem_share (GstMemory * mem, gssize offset, gssize size)
   sub = share (mem, offset, size);
   if (!sub)
     return NULL;
-  frame = gst_mini_object_get_qdata (obj, frame_quark) ? mem :
+  frame = gst_mini_object_get_qdata (obj, slot_quark) ? mem :
       gst_mini_object_get_qdata (obj, keep_quark);
   if (frame)
     gst_mini_object_set_qdata (GST_MINI_OBJECT_CAST (sub), keep_quark,
@@ -298,7 +634,8 @@ src_add_block (GstHbmemSrc * self, struct hbmem_ipc_msg *msg)
   msg->fds[0] = -1;
   msg->n_fds = 0;
   /* a reused id replaces the old block; frames from it keep it alive */
-  g_hash_table_insert (self->blocks, GUINT_TO_POINTER (m->id), root);
+  g_hash_table_insert (self->blocks, GUINT_TO_POINTER (m->id),
+      block_new (self->conn, root));
   GST_DEBUG_OBJECT (self, "block %u: %" G_GUINT64_FORMAT " bytes%s", m->id,
       (guint64) m->size, dmabuf ? ", dma-buf" : "");
   return TRUE;
@@ -349,12 +686,55 @@ video_meta_valid (const struct hbmem_ipc_video_meta *v, guint64 total)
   return TRUE;
 }
 
+/*
+ * The video meta of a wrapper: ours is pooled (kept by the reset) and
+ * rewritten per frame, so a stream of video frames adds no meta per frame.
+ */
+static void
+src_set_video_meta (GstBuffer * buf, const struct hbmem_ipc_video_meta *v)
+{
+  GstVideoMeta *meta = gst_buffer_get_video_meta (buf);
+  gsize offset[GST_VIDEO_MAX_PLANES] = { 0, };
+  gint stride[GST_VIDEO_MAX_PLANES] = { 0, };
+  guint i;
+
+  if (!v->n_planes) {
+    if (meta) {
+      GST_META_FLAG_UNSET (&meta->meta, GST_META_FLAG_POOLED);
+      GST_META_FLAG_UNSET (&meta->meta, GST_META_FLAG_LOCKED);
+      gst_buffer_remove_meta (buf, &meta->meta);
+    }
+    return;
+  }
+  for (i = 0; i < v->n_planes; i++) {
+    offset[i] = v->offset[i];
+    stride[i] = v->stride[i];
+  }
+  if (!meta) {
+    meta = gst_buffer_add_video_meta_full (buf, v->flags,
+        (GstVideoFormat) v->format, v->width, v->height, v->n_planes, offset,
+        stride);
+    GST_META_FLAG_SET (&meta->meta, GST_META_FLAG_POOLED);
+    return;
+  }
+  meta->flags = v->flags;
+  meta->format = (GstVideoFormat) v->format;
+  meta->width = v->width;
+  meta->height = v->height;
+  meta->n_planes = v->n_planes;
+  memcpy (meta->offset, offset, sizeof (offset));
+  memcpy (meta->stride, stride, sizeof (stride));
+  gst_video_alignment_reset (&meta->alignment);
+}
+
 /* Wrap a BUFFER message in a GstBuffer; FALSE if it names bad memory. */
 static gboolean
 src_wrap_buffer (GstHbmemSrc * self, const struct hbmem_ipc_buffer *b,
     GstBuffer ** out)
 {
-  GstMemory *roots[HBMEM_IPC_MAX_MEMS];
+  HbmemSrcBlock *blocks[HBMEM_IPC_MAX_MEMS];
+  HbmemSrcSlot *slots[HBMEM_IPC_MAX_MEMS];
+  HbmemSrcConn *c = self->conn;
   HbmemSrcFrame *frame;
   guint64 total = 0;
   GstBuffer *buf;
@@ -364,29 +744,38 @@ src_wrap_buffer (GstHbmemSrc * self, const struct hbmem_ipc_buffer *b,
     const struct hbmem_ipc_buffer_mem *m = &b->mem[i];
     gsize maxsize;
 
-    roots[i] = g_hash_table_lookup (self->blocks, GUINT_TO_POINTER (m->id));
-    if (!roots[i])
+    blocks[i] = g_hash_table_lookup (self->blocks, GUINT_TO_POINTER (m->id));
+    if (!blocks[i])
       return FALSE;
-    gst_memory_get_sizes (roots[i], NULL, &maxsize);
+    gst_memory_get_sizes (blocks[i]->root, NULL, &maxsize);
     if (m->offset > maxsize || m->size > maxsize - m->offset)
       return FALSE;
     total += m->size;
   }
   if (b->video.n_planes && !video_meta_valid (&b->video, total))
     return FALSE;
+  /* only fails while inactive: never between start and stop */
+  if (gst_buffer_pool_acquire_buffer (self->wrappers, &buf, NULL) !=
+      GST_FLOW_OK)
+    return FALSE;
 
-  frame = g_new0 (HbmemSrcFrame, 1);
-  frame->conn = conn_ref (self->conn);
-  frame->seq = b->seq;
-  frame->remaining = b->n_mems;
-  buf = gst_buffer_new ();
+  g_mutex_lock (&c->lock);
+  frame = conn_take_frame_locked (c, b->seq, b->n_mems);
   for (i = 0; i < b->n_mems; i++) {
-    GstMemory *mem = gst_memory_share (roots[i], b->mem[i].offset,
+    slots[i] = block_take_idle_locked (blocks[i], b->mem[i].offset,
         b->mem[i].size);
-
-    gst_mini_object_set_qdata (GST_MINI_OBJECT_CAST (mem), frame_quark, frame,
-        frame_memory_gone);
-    gst_buffer_append_memory (buf, mem);
+    if (slots[i])
+      slots[i]->frame = frame;
+  }
+  g_mutex_unlock (&c->lock);
+  for (i = 0; i < b->n_mems; i++) {
+    if (!slots[i]) {
+      slots[i] = slot_new (blocks[i], b->mem[i].offset, b->mem[i].size);
+      /* nobody else sees it before the buffer is pushed */
+      slots[i]->frame = frame;
+    }
+    /* our ref on the (idle or new) memory moves into the buffer */
+    gst_buffer_append_memory (buf, slots[i]->mem);
   }
   GST_BUFFER_PTS (buf) = b->pts;
   GST_BUFFER_DTS (buf) = b->dts;
@@ -395,18 +784,7 @@ src_wrap_buffer (GstHbmemSrc * self, const struct hbmem_ipc_buffer *b,
   GST_BUFFER_OFFSET_END (buf) = b->offset_end;
   GST_MINI_OBJECT_FLAGS (buf) |= b->flags & (GST_BUFFER_FLAG_LAST - 1) &
       ~GST_BUFFER_FLAG_TAG_MEMORY;
-  if (b->video.n_planes) {
-    gsize offset[GST_VIDEO_MAX_PLANES] = { 0, };
-    gint stride[GST_VIDEO_MAX_PLANES] = { 0, };
-
-    for (i = 0; i < b->video.n_planes; i++) {
-      offset[i] = b->video.offset[i];
-      stride[i] = b->video.stride[i];
-    }
-    gst_buffer_add_video_meta_full (buf, b->video.flags,
-        (GstVideoFormat) b->video.format, b->video.width, b->video.height,
-        b->video.n_planes, offset, stride);
-  }
+  src_set_video_meta (buf, &b->video);
   *out = buf;
   return TRUE;
 }
@@ -573,6 +951,22 @@ gst_hbmem_src_create (GstPushSrc * psrc, GstBuffer ** out)
 
 /* ---- GstBaseSrc ------------------------------------------------------ */
 
+/* A pool of empty buffers, active (transfer full), or NULL. */
+static GstBufferPool *
+src_wrapper_pool_new (void)
+{
+  GstBufferPool *pool = gst_object_ref_sink (g_object_new
+      (HBMEM_TYPE_SRC_BUFFER_POOL, NULL));
+  GstStructure *config = gst_buffer_pool_get_config (pool);
+
+  /* no caps, no size: the buffers are empty until a frame fills them */
+  gst_buffer_pool_config_set_params (config, NULL, 0, 0, 0);
+  if (!gst_buffer_pool_set_config (pool, config) ||
+      !gst_buffer_pool_set_active (pool, TRUE))
+    gst_clear_object (&pool);
+  return pool;
+}
+
 static gboolean
 gst_hbmem_src_start (GstBaseSrc * bsrc)
 {
@@ -584,11 +978,19 @@ gst_hbmem_src_start (GstBaseSrc * bsrc)
         ("No socket-path set."), (NULL));
     return FALSE;
   }
+  self->wrappers = src_wrapper_pool_new ();
+  if (!self->wrappers) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        ("Could not set up the pool of buffers."), (NULL));
+    return FALSE;
+  }
   ret = hbmem_ipc_connect (self->socket_path, self->timeout, &sock);
   if (ret < 0) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not connect to hbmemsink at %s.", self->socket_path),
         ("connect: %s", g_strerror (-ret)));
+    gst_buffer_pool_set_active (self->wrappers, FALSE);
+    gst_clear_object (&self->wrappers);
     return FALSE;
   }
   self->conn = conn_new (sock);
@@ -597,8 +999,7 @@ gst_hbmem_src_start (GstBaseSrc * bsrc)
   self->pollfd.fd = sock;
   gst_poll_add_fd (self->poll, &self->pollfd);
   gst_poll_fd_ctl_read (self->poll, &self->pollfd, TRUE);
-  self->blocks = g_hash_table_new_full (NULL, NULL, NULL,
-      (GDestroyNotify) gst_memory_unref);
+  self->blocks = g_hash_table_new_full (NULL, NULL, NULL, block_drop);
   self->fd_alloc = src_allocator_new (FALSE);
   self->dmabuf_alloc = src_allocator_new (TRUE);
   self->msg = g_new0 (struct hbmem_ipc_msg, 1);
@@ -625,6 +1026,11 @@ gst_hbmem_src_stop (GstBaseSrc * bsrc)
   }
   g_clear_pointer (&self->poll, gst_poll_free);
   g_clear_pointer (&self->blocks, g_hash_table_unref);
+  if (self->wrappers) {
+    /* buffers still downstream are freed when they come back */
+    gst_buffer_pool_set_active (self->wrappers, FALSE);
+    gst_clear_object (&self->wrappers);
+  }
   gst_clear_object (&self->fd_alloc);
   gst_clear_object (&self->dmabuf_alloc);
   gst_clear_caps (&self->caps);
@@ -797,7 +1203,7 @@ gst_hbmem_src_class_init (GstHbmemSrcClass * klass)
   GstBaseSrcClass *bsrc_class = GST_BASE_SRC_CLASS (klass);
   GstPushSrcClass *psrc_class = GST_PUSH_SRC_CLASS (klass);
 
-  frame_quark = g_quark_from_static_string ("GstHbmemSrcFrame");
+  slot_quark = g_quark_from_static_string ("GstHbmemSrcSlot");
   keep_quark = g_quark_from_static_string ("GstHbmemSrcKeep");
   share_fn_quark = g_quark_from_static_string ("GstHbmemSrcShareFn");
 

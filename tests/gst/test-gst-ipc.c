@@ -429,6 +429,110 @@ test_frames_arrive_intact_in_order_then_eos (Fixture * f, gconstpointer d)
   g_free (log);
 }
 
+/*
+ * hbmemsrc allocates nothing per frame once streaming: the GstBuffers
+ * come from its pool and each block's frame memory is the same object
+ * every time the block comes back (a mark set on it is still there; a
+ * freed and reallocated object would have lost it). A memory held past
+ * its buffer keeps its frame: the block is not reused under it.
+ */
+static GQuark seen_quark;
+
+static void
+test_consumer_recycles_buffers_and_memories (Fixture * f, gconstpointer d)
+{
+  const guint n = 60, held_at = 5;
+  gchar *desc = producer_desc (f, n, 64, 48, "sync=false");
+  GArray *want = expected_hashes (n, 64, 48);
+  guint mem_again = 0, buf_again = 0, i = 0;
+  GstBuffer *held = NULL;
+  GstCaps *held_caps = NULL;
+  GstSample *s;
+  Consumer *c;
+  GPid prod;
+  gint64 end = g_get_monotonic_time () + CHILD_TIMEOUT_US;
+
+  seen_quark = g_quark_from_static_string ("test-seen");
+  prod = spawn_launch (f, desc, NULL);
+  wait_socket (f);
+  c = consumer_new (f->sock, NULL);
+  while (i < n) {
+    GstBuffer *b;
+    GstMemory *mem;
+
+    g_assert_cmpint (g_get_monotonic_time (), <, end);
+    s = gst_app_sink_try_pull_sample (GST_APP_SINK (c->out),
+        50 * GST_MSECOND);
+    if (!s)
+      continue;
+    b = gst_sample_get_buffer (s);
+    g_assert_cmpuint (frame_hash (s), ==, g_array_index (want, guint64, i));
+    g_assert_nonnull (b->pool);
+    g_assert_cmpuint (gst_buffer_n_memory (b), ==, 1);
+    mem = gst_buffer_peek_memory (b, 0);
+    if (gst_mini_object_get_qdata (GST_MINI_OBJECT_CAST (mem), seen_quark))
+      mem_again++;
+    gst_mini_object_set_qdata (GST_MINI_OBJECT_CAST (mem), seen_quark,
+        GINT_TO_POINTER (1), NULL);
+    if (gst_mini_object_get_qdata (GST_MINI_OBJECT_CAST (b), seen_quark))
+      buf_again++;
+    gst_mini_object_set_qdata (GST_MINI_OBJECT_CAST (b), seen_quark,
+        GINT_TO_POINTER (1), NULL);
+    if (i == held_at) {
+      /* a plain buffer sharing the frame memory outlives the sample */
+      held = gst_buffer_copy (b);
+      held_caps = gst_caps_ref (gst_sample_get_caps (s));
+    }
+    gst_sample_unref (s);
+    i++;
+  }
+  /*
+   * The sink's pool is at most buffers + backlog = 12 blocks (13 with the
+   * one held): every frame after those found its memory and a buffer again.
+   */
+  g_test_message ("memories seen again %u, buffers seen again %u of %u",
+      mem_again, buf_again, n);
+  g_assert_cmpuint (mem_again, >=, n - 13);
+  g_assert_cmpuint (buf_again, >=, n - 13);
+  /* the held frame is still the frame it was */
+  s = gst_sample_new (held, held_caps, NULL, NULL);
+  g_assert_cmpuint (frame_hash (s), ==, g_array_index (want, guint64,
+          held_at));
+  gst_sample_unref (s);
+  gst_buffer_unref (held);
+  gst_caps_unref (held_caps);
+  consumer_free (c);
+  g_assert_cmpint (wait_child (f, prod, CHILD_TIMEOUT_US), ==, 0);
+  g_array_unref (want);
+  g_free (desc);
+}
+
+/* Our pool buffers make hbmemqueue's round trip: its slots come back. */
+static void
+test_frames_pass_an_hbmemqueue_downstream (Fixture * f, gconstpointer d)
+{
+  gchar *desc = producer_desc (f, 30, 64, 48, "sync=false");
+  GArray *want = expected_hashes (30, 64, 48);
+  Consumer *c;
+  GPid prod;
+  guint i;
+
+  prod = spawn_launch (f, desc, NULL);
+  wait_socket (f);
+  c = consumer_new (f->sock, "! hbmemqueue slots=2");
+  consumer_run (c, TRUE);
+  g_assert_no_error (c->error);
+  g_assert_true (c->eos);
+  g_assert_cmpuint (c->hashes->len, ==, 30);
+  for (i = 0; i < 30; i++)
+    g_assert_cmpuint (g_array_index (c->hashes, guint64, i), ==,
+        g_array_index (want, guint64, i));
+  consumer_free (c);
+  g_assert_cmpint (wait_child (f, prod, CHILD_TIMEOUT_US), ==, 0);
+  g_array_unref (want);
+  g_free (desc);
+}
+
 static void
 test_foreign_memory_is_copied_and_counted (Fixture * f, gconstpointer d)
 {
@@ -929,6 +1033,10 @@ main (int argc, char **argv)
       fixture_teardown)
   ADD ("frames-arrive-intact-in-order-then-eos",
       test_frames_arrive_intact_in_order_then_eos);
+  ADD ("consumer-recycles-buffers-and-memories",
+      test_consumer_recycles_buffers_and_memories);
+  ADD ("frames-pass-an-hbmemqueue-downstream",
+      test_frames_pass_an_hbmemqueue_downstream);
   ADD ("foreign-memory-is-copied-and-counted",
       test_foreign_memory_is_copied_and_counted);
   ADD ("caps-change-mid-stream", test_caps_change_mid_stream);
