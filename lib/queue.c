@@ -1278,6 +1278,9 @@ void _hbmem_queues_cleanup(void)
 	pthread_mutex_unlock(&table_lock);
 	for (i = 0; i < n; i++) {
 		q = header_at(i);
+		/* free headers are left alone: locking them could revoke biases */
+		if (!queue_id(q))
+			continue;
 		lock_both(q);
 		if (queue_id(q))
 			queue_destroy_locked(q);
