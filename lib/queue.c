@@ -593,10 +593,10 @@ static int queue_lock_both(uint64_t id, struct hbmem_queue **out)
 static void queue_spin(struct hbmem_queue *q, uint64_t id,
 		       enum queue_side side, bool overwrite)
 {
-	struct timespec t0, t;
+	struct timespec t0 = { 0, 0 }, t;
+	bool timing = false;
 	int i;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		for (i = 0; i < 64; i++) {
 			if (side_has_work(q, side, overwrite) ||
@@ -604,10 +604,16 @@ static void queue_spin(struct hbmem_queue *q, uint64_t id,
 				return;
 			hbmem_cpu_relax();
 		}
+		/* the clock only once the first burst found nothing */
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000000000L +
-		    (t.tv_nsec - t0.tv_nsec) > QUEUE_SPIN_NS)
+		if (!timing) {
+			t0 = t;
+			timing = true;
+		} else if ((t.tv_sec - t0.tv_sec) * 1000000000L +
+				   (t.tv_nsec - t0.tv_nsec) >
+			   QUEUE_SPIN_NS) {
 			return;
+		}
 		sched_yield();
 	}
 }
