@@ -33,10 +33,12 @@
  * cell = counter & mask over a power-of-two array), each written only by
  * its side: the tail with a release store after the cell, read by the
  * other side with an acquire load, and only when the side's cached copy of
- * it says the ring is empty. The counters of each side share one cache
- * line with that side's lock, so an item passed between two CPUs moves the
- * item's record, one cell of each ring and, now and then, a counter line.
- * A slot's state byte sits in front of its item in one record: DEQUEUE is
+ * it says the ring is empty. Each side's lock and private fields share a
+ * cache line, and the tail it publishes has a line of its own, so an item
+ * passed between two CPUs moves the item's record, the cells it occupies
+ * and, when a side has run dry, a counter line. A record is the slot's
+ * state byte, padding and the item (64 bytes for a 48-byte item, one
+ * line), so the state check and the copy touch one line: DEQUEUE is
  * set and cleared only under the producer lock, REQUEST only under the
  * consumer lock, so queue_buf's and release_buf's state checks are exact
  * although the other side may be changing the same byte between its own
