@@ -92,6 +92,7 @@ struct _GstHbmemBufferPool
   gboolean video;
   gboolean contiguous;
   gboolean prefault;
+  gint starting;                /* in start(): allocating the min buffers */
   const HbmemFormat *fmt;
   GstVideoInfo info;            /* visible size */
   GstVideoAlignment align;      /* as applied: padding right/bottom filled */
@@ -405,13 +406,16 @@ hbmem_pool_describe (GstHbmemBufferPool * self, const hb_mem_graphic_buf_t * g,
 /*
  * Back [addr, addr + size) with pages now (MADV_POPULATE_WRITE, Linux
  * 5.14), so that no frame written into a fresh buffer takes a page fault
- * per 4 KiB: on this project's memfd backend in a VM a 12 MB 4K NV12
- * buffer took 23 ms of faults on its first write, against 12 ms populated
- * here at allocation, and the pool allocates before streaming. hb_mem's
- * own heaps on a board are reserved memory, always backed; this makes
- * memfd and dma-heap pages behave alike. Mappings that cannot be
- * populated (a driver's PFN map, an older kernel: EINVAL) keep faulting
- * on first touch; that is only slower, so it is logged, not an error.
+ * per 4 KiB: on this project's memfd backend in a VM a memset of a fresh
+ * 12 MB 4K NV12 buffer took 23 ms (0.3 ms once backed), populating it
+ * here 12 ms. Only the min buffers the pool allocates when it starts, before
+ * streaming, are prefaulted: a buffer allocated on demand later would pay
+ * the populate in the streaming thread anyway, and in full even if nobody
+ * ever writes it. hb_mem's own heaps on a board are reserved memory,
+ * always backed; this makes memfd and dma-heap pages behave alike.
+ * Mappings that cannot be populated (a driver's PFN map, an older kernel:
+ * EINVAL) keep faulting on first touch; that is only slower, so it is
+ * logged, not an error.
  */
 static void
 hbmem_pool_prefault (GstHbmemBufferPool * self, const guint8 * ptr,
@@ -426,6 +430,12 @@ hbmem_pool_prefault (GstHbmemBufferPool * self, const guint8 * ptr,
   if (madvise ((void *) start, end - start, MADV_POPULATE_WRITE) < 0)
     GST_DEBUG_OBJECT (self, "cannot prefault %" G_GSIZE_FORMAT " bytes at "
         "%p: %s", (gsize) (end - start), (void *) start, g_strerror (errno));
+}
+
+static gboolean
+hbmem_pool_prefaulting (GstHbmemBufferPool * self)
+{
+  return self->prefault && g_atomic_int_get (&self->starting);
 }
 
 static GstFlowReturn
@@ -446,7 +456,7 @@ hbmem_pool_alloc_video (GstHbmemBufferPool * self, GstBuffer * buffer)
   for (i = 0; i < n; i++)
     gst_buffer_append_memory (buffer, mems[i]);
   hbmem_buffer_keep_mems (buffer, mems, n);
-  for (i = 0; self->prefault && i < (guint) g.plane_cnt; i++)
+  for (i = 0; hbmem_pool_prefaulting (self) && i < (guint) g.plane_cnt; i++)
     hbmem_pool_prefault (self, g.virt_addr[i], g.size[i]);
 
   if (!hbmem_pool_describe (self, &g, offset, stride)) {
@@ -491,7 +501,7 @@ hbmem_pool_alloc_buffer (GstBufferPool * pool, GstBuffer ** out,
     if (mem) {
       gst_buffer_append_memory (buffer, mem);
       hbmem_buffer_keep_mems (buffer, &mem, 1);
-      if (self->prefault)
+      if (hbmem_pool_prefaulting (self))
         hbmem_pool_prefault (self, c.virt_addr, c.size);
       gst_buffer_add_hbmem_meta_com (buffer, &c);
     } else {
@@ -690,6 +700,20 @@ hbmem_pool_flush_start (GstBufferPool * pool)
 }
 
 /* Hand the stack back to the base class's queue so its stop frees it. */
+/* The base class allocates the min buffers here: those are prefaulted. */
+static gboolean
+hbmem_pool_start (GstBufferPool * pool)
+{
+  GstHbmemBufferPool *self = GST_HBMEM_BUFFER_POOL (pool);
+  gboolean ok;
+
+  g_atomic_int_set (&self->starting, 1);
+  ok = GST_BUFFER_POOL_CLASS (gst_hbmem_buffer_pool_parent_class)->start
+      (pool);
+  g_atomic_int_set (&self->starting, 0);
+  return ok;
+}
+
 static gboolean
 hbmem_pool_stop (GstBufferPool * pool)
 {
@@ -734,6 +758,7 @@ gst_hbmem_buffer_pool_class_init (GstHbmemBufferPoolClass * klass)
   pool_class->acquire_buffer = hbmem_pool_acquire_buffer;
   pool_class->release_buffer = hbmem_pool_release_buffer;
   pool_class->flush_start = hbmem_pool_flush_start;
+  pool_class->start = hbmem_pool_start;
   pool_class->stop = hbmem_pool_stop;
 }
 
@@ -795,13 +820,14 @@ gst_hbmem_buffer_pool_config_get_contiguous (GstStructure * config)
 /**
  * gst_hbmem_buffer_pool_config_set_prefault:
  * @config: a pool config
- * @prefault: TRUE (the default) to back every buffer with pages when the
- *   pool allocates it, FALSE to leave that to the first write
+ * @prefault: TRUE (the default) to back the min buffers with pages when
+ *   the pool allocates them at activation, FALSE to leave that to their
+ *   first write
  *
  * Prefaulting moves the page faults of a fresh buffer's first write (one
- * per page) to the allocation, which the pool does before streaming for
- * its min buffers; the price is that every buffer the pool allocates
- * takes its full size of memory at once, used or not.
+ * per page) to the pool's activation, before streaming; the price is that
+ * the min buffers take their full size of memory at once, used or not.
+ * Buffers the pool allocates on demand later are never prefaulted.
  */
 void
 gst_hbmem_buffer_pool_config_set_prefault (GstStructure * config,

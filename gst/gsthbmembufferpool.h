@@ -35,10 +35,11 @@
  * apply), otherwise one the pool makes. A format hb_mem does not have is
  * refused by set_config (FALSE, with a warning naming the format).
  *
- * Every buffer is backed with pages when the pool allocates it (the min
- * buffers before streaming), so no frame pays a page fault per page on
- * its first write; gst_hbmem_buffer_pool_config_set_prefault (config,
- * FALSE) leaves that to the first write and the memory untaken until then.
+ * The min buffers, allocated when the pool is activated (before
+ * streaming), are backed with pages at once, so no frame written into one
+ * pays a page fault per page; gst_hbmem_buffer_pool_config_set_prefault
+ * (config, FALSE) leaves that to the first write and the memory untaken
+ * until then. Buffers allocated on demand later are never prefaulted.
  *
  * Recycling is LIFO: an acquire gets the most recently released buffer
  * (still in the CPU cache), not the one released longest ago as
@@ -59,7 +60,7 @@ G_DECLARE_FINAL_TYPE (GstHbmemBufferPool, gst_hbmem_buffer_pool, GST,
 
 /* Config field: boolean, TRUE (default) for one memory per buffer. */
 #define GST_HBMEM_BUFFER_POOL_CONFIG_CONTIGUOUS "hbmem-contiguous"
-/* Config field: boolean, TRUE (default) to back buffers at allocation. */
+/* Config field: boolean, TRUE (default) to back the min buffers at start. */
 #define GST_HBMEM_BUFFER_POOL_CONFIG_PREFAULT "hbmem-prefault"
 
 GstBufferPool *gst_hbmem_buffer_pool_new (void);

@@ -7,7 +7,8 @@
  * same hb_mem buffer, memories restored after a merge, flushing,
  * deactivation with buffers out, shutdown with an acquire blocked, LIFO
  * recycling, a waiting acquire woken by a release (kept or discarded),
- * and buffers backed with pages at allocation unless the config says not.
+ * and the min buffers backed with pages at activation (not those made on
+ * demand) unless the config says not.
  * Every test ends with the heaps and the fd table as they started.
  */
 #define _GNU_SOURCE
@@ -907,14 +908,14 @@ kernel_can_populate (void)
 }
 
 static void
-test_buffers_are_prefaulted_unless_config_says_not (Fixture * f,
+test_min_buffers_are_prefaulted_unless_config_says_not (Fixture * f,
     gconstpointer d)
 {
   const gchar *caps = "video/x-raw,format=NV12,width=640,height=480";
   GstBufferPool *lazy = gst_hbmem_buffer_pool_new ();
   GstStructure *config;
   gsize resident, pages;
-  GstBuffer *buf;
+  GstBuffer *buf, *second;
 
   /* the field: TRUE when absent, then as set */
   config = gst_buffer_pool_get_config (f->pool);
@@ -935,12 +936,17 @@ test_buffers_are_prefaulted_unless_config_says_not (Fixture * f,
     return;
   }
 
-  g_assert_true (configure (f->pool, caps, 0, 1, 1, TRUE, NULL));
+  /* the min buffer is allocated at activation: backed; the next is not */
+  g_assert_true (configure (f->pool, caps, 0, 1, 2, TRUE, NULL));
   g_assert_true (gst_buffer_pool_set_active (f->pool, TRUE));
   buf = acquire (f->pool);
   count_resident (buf, &resident, &pages);
   g_assert_cmpuint (pages, >=, 640 * 480 * 3 / 2 / 4096);
   g_assert_cmpuint (resident, ==, pages);
+  second = acquire (f->pool);
+  count_resident (second, &resident, &pages);
+  g_assert_cmpuint (resident, <, pages);
+  gst_buffer_unref (second);
   gst_buffer_unref (buf);
 
   /* a fresh memfd buffer nobody touched has no page yet */
@@ -1014,8 +1020,8 @@ main (int argc, char **argv)
       test_release_wakes_a_waiting_acquire);
   add_test ("/gst/pool/discarded-release-lets-a-waiter-allocate",
       test_discarded_release_lets_a_waiter_allocate);
-  add_test ("/gst/pool/buffers-are-prefaulted-unless-config-says-not",
-      test_buffers_are_prefaulted_unless_config_says_not);
+  add_test ("/gst/pool/min-buffers-are-prefaulted-unless-config-says-not",
+      test_min_buffers_are_prefaulted_unless_config_says_not);
 
   ret = gst_test_run_and_deinit ();
   g_assert_cmpint (hb_mem_module_close (), ==, 0);
