@@ -149,7 +149,6 @@ struct hbmem_queue {
 	 */
 	struct hbmem_block plock __attribute__((aligned(CACHE_LINE)));
 	uint32_t free_head;
-	uint32_t free_tail_seen;	/* cached free_tail */
 	uint32_t take_seq;		/* futex word producers sleep on */
 	uint64_t drops;			/* under both locks */
 
@@ -163,7 +162,6 @@ struct hbmem_queue {
 
 	struct hbmem_block clock __attribute__((aligned(CACHE_LINE)));
 	uint32_t queued_head;
-	uint32_t queued_tail_seen;	/* cached queued_tail */
 	uint32_t request_seq;		/* futex word consumers sleep on */
 
 	uint32_t free_tail __attribute__((aligned(CACHE_LINE)));
@@ -229,24 +227,45 @@ static inline struct hbmem_block *side_lock(struct hbmem_queue *q,
 }
 
 /*
+ * A ring cell holds slot + 1, or 0 when empty. The popping side reads the
+ * cell at its head (acquire) and empties it; the pushing side fills the
+ * cell at its tail (release). So on the hot path neither side reads a
+ * counter of the other: the item's cell is the only thing the two sides
+ * share per item besides the record. The counters are still kept, for
+ * waiters (which watch them without a lock) and for the lengths. A cell
+ * is never filled before its previous content was taken: a ring holds at
+ * most @count entries and has at least @count cells, and whoever fills
+ * cell i + size learned of a free or queued slot through the other ring,
+ * after the pop that emptied cell i.
+ */
+static inline uint32_t cell_take(uint32_t *cell)
+{
+	uint32_t v = __atomic_load_n(cell, __ATOMIC_ACQUIRE);
+
+	if (v)
+		__atomic_store_n(cell, 0, __ATOMIC_RELAXED);
+	return v;
+}
+
+static inline void cell_fill(uint32_t *cell, uint32_t s)
+{
+	__atomic_store_n(cell, s + 1, __ATOMIC_RELEASE);
+}
+
+/*
  * Pop the FREE ring's head (producer lock held): the slot, or -1 when
  * empty. Slots travel in return values, not through pointers, so the hot
  * calls keep them in registers.
  */
 static inline int64_t free_pop(struct hbmem_queue *q)
 {
-	uint32_t h = ctr(&q->free_head), s;
+	uint32_t h = ctr(&q->free_head);
+	uint32_t v = cell_take(&q->free_cell[h & q->mask]);
 
-	if (__builtin_expect(h == q->free_tail_seen, 0)) {
-		uint32_t t = __atomic_load_n(&q->free_tail, __ATOMIC_ACQUIRE);
-
-		if (t == h)
-			return -1;
-		q->free_tail_seen = t;
-	}
-	s = q->free_cell[h & q->mask];
+	if (__builtin_expect(!v, 0))
+		return -1;
 	ctr_set(&q->free_head, h + 1);
-	return s;
+	return v - 1;
 }
 
 /* Push onto the FREE ring's tail (consumer lock held). */
@@ -254,26 +273,20 @@ static inline void free_push(struct hbmem_queue *q, uint32_t s)
 {
 	uint32_t t = ctr(&q->free_tail);
 
-	q->free_cell[t & q->mask] = s;
+	cell_fill(&q->free_cell[t & q->mask], s);
 	__atomic_store_n(&q->free_tail, t + 1, __ATOMIC_RELEASE);
 }
 
 /* Pop the QUEUE ring's head (consumer lock held): as free_pop(). */
 static inline int64_t queued_pop(struct hbmem_queue *q)
 {
-	uint32_t h = ctr(&q->queued_head), s;
+	uint32_t h = ctr(&q->queued_head);
+	uint32_t v = cell_take(&q->queued_cell[h & q->mask]);
 
-	if (__builtin_expect(h == q->queued_tail_seen, 0)) {
-		uint32_t t = __atomic_load_n(&q->queued_tail,
-					     __ATOMIC_ACQUIRE);
-
-		if (t == h)
-			return -1;
-		q->queued_tail_seen = t;
-	}
-	s = q->queued_cell[h & q->mask];
+	if (__builtin_expect(!v, 0))
+		return -1;
 	ctr_set(&q->queued_head, h + 1);
-	return s;
+	return v - 1;
 }
 
 /* Push onto the QUEUE ring's tail (producer lock held). */
@@ -281,7 +294,7 @@ static inline void queued_push(struct hbmem_queue *q, uint32_t s)
 {
 	uint32_t t = ctr(&q->queued_tail);
 
-	q->queued_cell[t & q->mask] = s;
+	cell_fill(&q->queued_cell[t & q->mask], s);
 	__atomic_store_n(&q->queued_tail, t + 1, __ATOMIC_RELEASE);
 }
 
@@ -840,13 +853,11 @@ static int queue_create(hb_mem_buf_queue_t *queue, uint32_t flags)
 	q->flags = flags;
 	q->fenced = !hbmem_block_can_bias();
 	for (i = 0; i < q->count; i++)
-		q->free_cell[i] = i;	/* records are SLOT_FREE (0) */
+		cell_fill(&q->free_cell[i], i);	/* records: SLOT_FREE (0) */
 	ctr_set(&q->free_head, 0);
 	ctr_set(&q->free_tail, q->count);
-	q->free_tail_seen = q->count;
 	ctr_set(&q->queued_head, 0);
 	ctr_set(&q->queued_tail, 0);
-	q->queued_tail_seen = 0;
 	__atomic_store_n(&q->drops, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&q->id, id, __ATOMIC_RELEASE);
 	/* the first producer and the first consumer each claim their side */
@@ -907,12 +918,11 @@ static int64_t overwrite_take(struct hbmem_queue *q)
 		return -1;	/* a cancel wakes us if it refills it */
 	hbmem_block_take(&q->clock);
 	s = free_pop(q);	/* a release may have come in first */
-	if (s < 0 && ctr(&q->queued_tail) != ctr(&q->queued_head)) {
-		s = q->queued_cell[ctr(&q->queued_head) & q->mask];
-		ctr_set(&q->queued_head, ctr(&q->queued_head) + 1);
-		/* keep the consumer's cached tail at or past its head */
-		q->queued_tail_seen = ctr(&q->queued_tail);
-		__atomic_store_n(&q->drops, q->drops + 1, __ATOMIC_RELAXED);
+	if (s < 0) {
+		s = queued_pop(q);
+		if (s >= 0)
+			__atomic_store_n(&q->drops, q->drops + 1,
+					 __ATOMIC_RELAXED);
 	}
 	hbmem_block_drop(&q->clock);
 	return s;
@@ -1154,7 +1164,7 @@ static void cancel_dequeue(struct hbmem_queue *q, uint32_t s)
 	uint32_t h = ctr(&q->free_head) - 1;
 
 	slot_set(q, s, SLOT_FREE);
-	q->free_cell[h & q->mask] = s;
+	cell_fill(&q->free_cell[h & q->mask], s);
 	ctr_set(&q->free_head, h);
 	if (ctr(&q->producers_waiting))
 		futex_wake(&q->take_seq, 1);
@@ -1166,7 +1176,7 @@ static void cancel_request(struct hbmem_queue *q, uint32_t s)
 	uint32_t h = ctr(&q->queued_head) - 1;
 
 	slot_set(q, s, SLOT_QUEUE);
-	q->queued_cell[h & q->mask] = s;
+	cell_fill(&q->queued_cell[h & q->mask], s);
 	ctr_set(&q->queued_head, h);
 	if (ctr(&q->consumers_waiting))
 		futex_wake(&q->request_seq, 1);
