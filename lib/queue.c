@@ -29,18 +29,20 @@
  *   FREE ring   pops at head  <------------   pushes at tail (release)
  *   QUEUE ring  pushes at tail (queue_buf) -> pops at head  (request)
  *
- * A ring's head and tail are free-running counters (length = tail - head,
- * cell = counter & mask over a power-of-two array), each written only by
- * its side: the tail with a release store after the cell, read by the
- * other side with an acquire load, and only when the side's cached copy of
- * it says the ring is empty. Each side's lock and private fields share a
- * cache line, and the tail it publishes has a line of its own, so an item
- * passed between two CPUs moves the item's record, the cells it occupies
- * and, when a side has run dry, a counter line. A record is the slot's
- * state byte, padding and the item (64 bytes for a 48-byte item, one
- * line), so the state check and the copy touch one line: DEQUEUE is
- * set and cleared only under the producer lock, REQUEST only under the
- * consumer lock, so queue_buf's and release_buf's state checks are exact
+ * A ring's cells hold slot + 1, or 0 when empty; its head and tail are
+ * free-running counters (cell = counter & mask over a power-of-two array
+ * of at least @count cells), each written only by its side. A side pops
+ * by reading the cell at its head (acquire) and emptying it, and pushes by
+ * filling the cell at its tail (release), so on the hot path neither side
+ * reads the other's counter; the counters serve the waiters, which watch
+ * them without a lock. Each side's lock and private fields share a cache
+ * line, and the tail it publishes for waiters has a line of its own, so
+ * an item passed between two CPUs moves the item's record and the cells it
+ * occupies. A record is the slot's state byte, padding and the item (64
+ * bytes for a 48-byte item, one line), so the state check and the copy
+ * touch one line. DEQUEUE is set and cleared only under the producer
+ * lock, REQUEST only under the consumer lock, so queue_buf's and
+ * release_buf's state checks are exact
  * although the other side may be changing the same byte between its own
  * states. Whatever a side does to the other side's ring end (an overwrite
  * dequeue popping the QUEUE ring, destroy) takes both locks, producer lock
