@@ -131,7 +131,7 @@ struct hbmem_queue {
 	 * and a waiter about to sleep.
 	 */
 	uint64_t id;			/* 0: no live queue */
-	uint32_t *free_cell;		/* the FREE ring's slot numbers */
+	uint32_t *free_cell;		/* the FREE ring: slot + 1, or 0 */
 	uint32_t *queued_cell;		/* the QUEUE ring's */
 	uint8_t *recs;			/* records of rec_size bytes */
 	uint32_t mask;			/* ring array size - 1 */
