@@ -734,6 +734,110 @@ static void test_timed_waits_on_both_sides_are_woken_by_the_other_side(
 	assert_ok(hb_mem_destroy_buf_queue(&q));
 }
 
+/* ---- overwrite mode across threads ------------------------------------ */
+
+typedef struct {
+	Run run;
+	hb_mem_buf_queue_t queue;
+	gint stop;
+	gint producer_done;
+	uint64_t produced;
+	uint64_t consumed;
+	uint64_t cancels;
+} Overwrite;
+
+/*
+ * Produce until told to stop, never waiting for the consumer: the oldest
+ * queued item is dropped instead.
+ */
+static gpointer overwriting_producer(gpointer data)
+{
+	Overwrite *o = data;
+	Item it = { 0 };
+	int32_t slot, ret;
+	uint64_t i;
+
+	for (i = 0; !g_atomic_int_get(&o->stop); i++) {
+		ret = hb_mem_dequeue_buf(&o->queue, &slot, NULL, WAIT_MS);
+		if (ret == 0) {
+			it.seq = i;
+			it.check = item_check(i, 0);
+			ret = hb_mem_queue_buf(&o->queue, slot, &it);
+		}
+		if (ret) {
+			run_fail(&o->run, "dequeue or queue", ret, i);
+			break;
+		}
+	}
+	o->produced = i;
+	g_atomic_int_set(&o->producer_done, 1);
+	return NULL;
+}
+
+/*
+ * The overwrite producer takes the oldest queued slot with both locks,
+ * from under a consumer that is requesting, cancelling (back to the head,
+ * where the producer may then take it) and releasing: the items the
+ * consumer sees must still rise strictly, none twice, and the consumed
+ * ones plus the dropped ones must be all of them.
+ */
+static void test_overwrite_producer_and_consumer_threads_account_for_every_item(
+	TestModule *m, gconstpointer d)
+{
+	enum { CONSUME = 50000 };
+	Overwrite o = { 0 };
+	GRand *rand = g_rand_new_with_seed(5);
+	int64_t end = g_get_monotonic_time() + BOUND_US;
+	uint64_t next = 0, drops = 0;
+	int32_t slot, again, ret;
+	Item it, it2;
+
+	o.queue = (hb_mem_buf_queue_t){ .count = 4,
+					.item_size = sizeof(Item) };
+	assert_ok(hb_mem_create_buf_queue_ex(&o.queue,
+					     HB_MEM_QUEUE_FLAG_OVERWRITE));
+	o.run.thread = g_thread_new("producer", overwriting_producer, &o);
+	for (;;) {
+		g_assert_cmpint(g_get_monotonic_time(), <, end);
+		ret = hb_mem_request_buf(&o.queue, &slot, &it, 5);
+		if (ret == HB_MEM_ERR_TIMEOUT) {
+			if (g_atomic_int_get(&o.producer_done))
+				break;
+			continue;
+		}
+		assert_ok(ret);
+		g_assert_cmpuint(it.check, ==, item_check(it.seq, 0));
+		g_assert_cmpuint(it.seq, >=, next);
+		if (g_rand_int_range(rand, 0, 4) == 0) {
+			/* back to the head: the next request gets it, unless
+			 * the producer overwrites it first */
+			assert_ok(hb_mem_cancel_buf(&o.queue, slot));
+			ret = hb_mem_request_buf(&o.queue, &again, &it2, 0);
+			if (ret == HB_MEM_ERR_QUEUE_NO_AVAILABLE_SLOT)
+				continue;
+			assert_ok(ret);
+			g_assert_cmpuint(it2.seq, >=, it.seq);
+			it = it2;
+			slot = again;
+			o.cancels++;
+		}
+		next = it.seq + 1;
+		if (++o.consumed == CONSUME)
+			g_atomic_int_set(&o.stop, 1);
+		assert_ok(hb_mem_release_buf(&o.queue, slot));
+	}
+	g_thread_join(o.run.thread);
+	assert_run_ok(&o.run, "producer");
+	assert_ok(hb_mem_get_buf_queue_drops(&o.queue, &drops));
+	g_test_message("consumed %" G_GUINT64_FORMAT ", dropped %"
+		       G_GUINT64_FORMAT ", cancelled %" G_GUINT64_FORMAT,
+		       o.consumed, drops, o.cancels);
+	g_assert_cmpuint(o.consumed + drops, ==, o.produced);
+	g_assert_cmpuint(o.cancels, >, 0);
+	assert_ok(hb_mem_destroy_buf_queue(&o.queue));
+	g_rand_free(rand);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -761,5 +865,8 @@ int main(int argc, char **argv)
 	add_module_test(
 		"/queue-sides/timed-waits-on-both-sides-are-woken-by-the-other-side",
 		test_timed_waits_on_both_sides_are_woken_by_the_other_side);
+	add_module_test(
+		"/queue-sides/overwrite-producer-and-consumer-threads-account-for-every-item",
+		test_overwrite_producer_and_consumer_threads_account_for_every_item);
 	return g_test_run();
 }
