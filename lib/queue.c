@@ -144,10 +144,10 @@ struct hbmem_queue {
 	bool fenced;			/* no membarrier(): publishers fence */
 
 	/*
-	 * Each side has a line of its own (its lock and what only it reads
-	 * on the hot path) and a line holding only the counter the other
-	 * side reads: a thread polling that counter then does not take from
-	 * its owner the line the owner writes on every call.
+	 * Each side has a line of its own (its lock and its head) and a line
+	 * for the tail it pushes at, which the other side's waiters watch: a
+	 * polling waiter then does not take from its owner the line the
+	 * owner writes on every call.
 	 */
 	struct hbmem_block plock __attribute__((aligned(CACHE_LINE)));
 	uint32_t free_head;
