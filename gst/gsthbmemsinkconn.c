@@ -449,8 +449,8 @@ hbmem_sink_forget_locked (HbmemSinkClient * c, GArray * ids)
  * this consumer (backlog full or socket queue full), -1 consumer broken.
  */
 int
-hbmem_sink_send_locked (GstHbmemSink * self, HbmemSinkClient * c, GstBuffer * buf,
-    const struct hbmem_ipc_buffer *tmpl, GstMemory ** roots)
+hbmem_sink_send_locked (GstHbmemSink * self, HbmemSinkClient * c,
+    GstBuffer * buf, const struct hbmem_ipc_buffer *tmpl, GstMemory ** roots)
 {
   struct hbmem_ipc_buffer b = *tmpl;
   guint i;

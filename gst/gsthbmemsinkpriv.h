@@ -40,7 +40,7 @@ typedef struct
   GHashTable *held;             /* seq -> GstBuffer it has not released */
   guint64 served;               /* the last render that dealt with it */
   guint64 next_seq;
-  GQueue *pending;              /* HbmemPendingEvent its queue had no room for */
+  GQueue *pending;              /* HbmemPendingEvent with no room yet */
   gboolean ready;               /* it said HELLO: it is streaming */
   gboolean stalled;             /* full backlog outlasted stall-timeout */
   gboolean dead;                /* a send failed for good: drop it */
