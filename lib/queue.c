@@ -42,12 +42,14 @@
  * bytes for a 48-byte item, one line), so the state check and the copy
  * touch one line. DEQUEUE is set and cleared only under the producer
  * lock, REQUEST only under the consumer lock, so queue_buf's and
- * release_buf's state checks are exact
- * although the other side may be changing the same byte between its own
- * states. Whatever a side does to the other side's ring end (an overwrite
- * dequeue popping the QUEUE ring, destroy) takes both locks, producer lock
- * first; a cancel pushes back onto the head of the ring its own side pops,
- * so it needs only that side's lock.
+ * release_buf's state checks are exact although the other side may be
+ * changing the same byte between its own states. (Two side-private state
+ * arrays instead, so that the consumer never writes an item's line,
+ * measured slower: 45-50 ns per item across two threads against 35.)
+ * Whatever a side does to the other side's ring end (an overwrite dequeue
+ * popping the QUEUE ring, destroy) takes both locks, producer lock first;
+ * a cancel pushes back onto the head of the ring its own side pops, so it
+ * needs only that side's lock.
  *
  * The locks are biased (spinlock.h) and start claimable: the first thread
  * to take each becomes its owner and from then on takes it with no atomic
