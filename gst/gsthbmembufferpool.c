@@ -105,6 +105,7 @@ struct _GstHbmemBufferPool
   GCond cond;
   GQueue free;                  /* head: most recently released */
   guint64 gen;                  /* bumped by every release and flush */
+  guint waiters;                /* acquires in g_cond_wait() */
 };
 
 G_DEFINE_TYPE_WITH_CODE (GstHbmemBufferPool, gst_hbmem_buffer_pool,
@@ -626,7 +627,9 @@ hbmem_pool_release_buffer (GstBufferPool * pool, GstBuffer * buffer)
     g_queue_push_head (&self->free, buffer);
   }
   self->gen++;
-  g_cond_broadcast (&self->cond);
+  /* a broadcast is a futex syscall even when nobody waits */
+  if (self->waiters)
+    g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 }
 
@@ -664,8 +667,11 @@ hbmem_pool_acquire_lifo (GstHbmemBufferPool * self, GstBuffer ** buffer,
       return ret;
     g_mutex_lock (&self->lock);
     /* at max: wait for a release or a flush unless one came meanwhile */
-    while (self->gen == gen && !GST_BUFFER_POOL_IS_FLUSHING (pool))
+    while (self->gen == gen && !GST_BUFFER_POOL_IS_FLUSHING (pool)) {
+      self->waiters++;
       g_cond_wait (&self->cond, &self->lock);
+      self->waiters--;
+    }
   }
   g_mutex_unlock (&self->lock);
   return ret;
