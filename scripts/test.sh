@@ -70,8 +70,8 @@ setup build-tsan -Dwerror=true -Db_sanitize=thread -Db_lundef=false \
 	-Dbench=false -Dexamples=false -Dgst=disabled
 TSAN_OPTIONS=halt_on_error=1 \
 	run build-tsan testlog-tsan --num-processes 2 \
-	test-pool test-queue test-stress test-sharepool \
-	test-sharepool-broker test-broker
+	test-pool test-queue test-queue-sides test-queue-sides-fenced \
+	test-stress test-sharepool test-sharepool-broker test-broker
 
 echo "== valgrind memcheck"
 rm -f build-ci/broker-stderr.log
