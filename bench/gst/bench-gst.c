@@ -304,6 +304,32 @@ wait_path (const gchar * path)
   }
 }
 
+/*
+ * shmsink unlinks its area only when it stops; a producer killed after its
+ * grace period leaves /dev/shm/shmpipe.<pid>.<n> behind (tens of MB each at
+ * 4K, filling /dev/shm over a few runs). Its pid is in the name, space
+ * padded as GStreamer writes it: remove the ones of @pid, which has exited.
+ */
+static void
+shm_cleanup (GPid pid)
+{
+  gchar *prefix = g_strdup_printf ("shmpipe.%5d.", (int) pid);
+  GDir *d = g_dir_open ("/dev/shm", 0, NULL);
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d)) != NULL) {
+    if (g_str_has_prefix (name, prefix)) {
+      gchar *path = g_build_filename ("/dev/shm", name, NULL);
+
+      g_unlink (path);
+      g_free (path);
+    }
+  }
+  if (d)
+    g_dir_close (d);
+  g_free (prefix);
+}
+
 /* Frames per second one transport delivers; 0 on failure. */
 static double
 measure (const gchar * tr, const gchar * prod, guint w, guint h, guint n)
@@ -313,7 +339,7 @@ measure (const gchar * tr, const gchar * prod, guint w, guint h, guint n)
   GstElement *pipe, *sink;
   Count c = { 0, };
   gint64 end;
-  GPid pid;
+  GPid pid, producer;
   int sv[2] = { -1, -1 }, status;
   double fps = 0;
 
@@ -358,6 +384,7 @@ measure (const gchar * tr, const gchar * prod, guint w, guint h, guint n)
     gst_element_set_state (pipe, GST_STATE_PLAYING);
   }
 
+  producer = pid;
   end = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
   while (g_get_monotonic_time () < end) {
     if (waitpid (pid, &status, WNOHANG) == pid) {
@@ -374,6 +401,8 @@ measure (const gchar * tr, const gchar * prod, guint w, guint h, guint n)
     kill (pid, SIGKILL);
     waitpid (pid, &status, 0);
   }
+  if (!strcmp (tr, "shm"))
+    shm_cleanup (producer);
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (sink);
   gst_object_unref (pipe);
