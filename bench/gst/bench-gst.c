@@ -9,9 +9,12 @@
  *            (the cost a real producer has, the same for every transport);
  *   notouch  a push source (benchnotouchsrc, below) that pushes pool
  *            buffers without writing them, so only the transport costs
- *            (hbmemsink: its proposed pool; shmsink: plain memory, which
- *            it copies into its area; ipcpipelinesink proposes nothing:
- *            plain memory, which it then writes into the socket).
+ *            (hbmemsink: its proposed pool; shmsink twice: plain memory,
+ *            which it copies into its area (its copy path, "shm"), and a
+ *            pool over the allocator it proposes, so buffers already live
+ *            in its area (its zero-copy path, "shmzc"), at most 8 buffers
+ *            like hbmemsink's pool here; ipcpipelinesink proposes
+ *            nothing: plain memory, which it then writes into the socket).
  *
  * The producer is a child process (this program, re-executed); the
  * consumer runs here into fakesink, not touching pixels either, and the
@@ -31,7 +34,7 @@
  * our fps), lower is better.
  *
  * Arguments (all optional): frames (0: by size), transport (hbmem, shm,
- * ipc or all), producer (testsrc or notouch), size (1080p or 4k).
+ * shmzc, ipc or all), producer (testsrc or notouch), size (1080p or 4k).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -64,14 +67,18 @@ static const gchar *only_size;  /* ... this size */
  * basesrc took from the negotiated pool, so no signal or queue of appsrc
  * adds to every frame. Its pool is the one the sink proposed (hbmemsink:
  * its hb_mem pool), else a plain video pool (ipcpipelinesink proposes
- * none; for shmsink "plain" makes it ignore the proposed allocator, as a
- * pool over it stalls here, so shmsink copies: its copy path).
+ * none; for shmsink "plain" makes it ignore the proposed allocator, so
+ * shmsink copies: its copy path). With "zerocopy" the pool takes the
+ * allocator shmsink proposes, with at most ZC_BUFFERS buffers: unbounded,
+ * it grows until shmsink's area is full and its allocator stalls.
  */
+#define ZC_BUFFERS 8
+
 typedef struct
 {
   GstPushSrc parent;
   GstCaps *caps;
-  gboolean plain;
+  gboolean plain, zerocopy;
   guint total, pushed;
 } BenchSrc;
 
@@ -114,7 +121,13 @@ bench_src_decide_allocation (GstBaseSrc * bsrc, GstQuery * query)
   gst_query_parse_allocation (query, &caps, NULL);
   if (!caps || !gst_video_info_from_caps (&info, caps))
     return FALSE;
-  if (self->plain || gst_query_get_n_allocation_pools (query) == 0) {
+  if (self->zerocopy && gst_query_get_n_allocation_pools (query) == 0) {
+    GstBufferPool *pool = gst_video_buffer_pool_new ();
+
+    /* the allocation params stay: basesrc gives the pool the allocator */
+    gst_query_add_allocation_pool (query, pool, info.size, 4, ZC_BUFFERS);
+    gst_object_unref (pool);
+  } else if (self->plain || gst_query_get_n_allocation_pools (query) == 0) {
     GstBufferPool *pool = gst_video_buffer_pool_new ();
 
     while (gst_query_get_n_allocation_pools (query) > 0)
@@ -187,7 +200,7 @@ run_producer (char **argv)
   if (!strcmp (tr, "hbmem"))
     sink = g_strdup_printf ("hbmemsink socket-path=%s sync=false backlog=8 "
         "buffers=8 stall-timeout=5000", endpoint);
-  else if (!strcmp (tr, "shm"))
+  else if (!strcmp (tr, "shm") || !strcmp (tr, "shmzc"))
     sink = g_strdup_printf ("shmsink socket-path=%s sync=false "
         "wait-for-connection=true shm-size=%u", endpoint, w * h * 3 / 2 * 12);
   else
@@ -208,6 +221,7 @@ run_producer (char **argv)
     bs->caps = gst_caps_from_string (caps);
     bs->total = n;
     bs->plain = !strcmp (tr, "shm");
+    bs->zerocopy = !strcmp (tr, "shmzc");
     gst_object_unref (bs);
   }
   gst_element_set_state (pipe, GST_STATE_PLAYING);
@@ -401,7 +415,7 @@ measure (const gchar * tr, const gchar * prod, guint w, guint h, guint n)
     kill (pid, SIGKILL);
     waitpid (pid, &status, 0);
   }
-  if (!strcmp (tr, "shm"))
+  if (!strcmp (tr, "shm") || !strcmp (tr, "shmzc"))
     shm_cleanup (producer);
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (sink);
@@ -613,7 +627,10 @@ main (int argc, char **argv)
       continue;
 
     for (p = 0; p < G_N_ELEMENTS (prods); p++) {
-      double hbr[ROUNDS], shmr[ROUNDS], ipcr[ROUNDS], hb, shm, ipc;
+      double hbr[ROUNDS], shmr[ROUNDS], zcr[ROUNDS], ipcr[ROUNDS];
+      double hb, shm, zc = 0, ipc;
+      /* videotestsrc takes shmsink's allocator itself: "shm" is zero-copy */
+      gboolean notouch = !strcmp (prods[p], "notouch");
       gchar *name;
 
       if (only_prod && strcmp (only_prod, prods[p]))
@@ -621,16 +638,29 @@ main (int argc, char **argv)
       for (r = 0; r < ROUNDS; r++) {
         hbr[r] = measure ("hbmem", prods[p], sizes[s].w, sizes[s].h, n);
         shmr[r] = measure ("shm", prods[p], sizes[s].w, sizes[s].h, n);
+        zcr[r] = notouch ? measure ("shmzc", prods[p], sizes[s].w,
+            sizes[s].h, n) : 0;
         ipcr[r] = measure ("ipc", prods[p], sizes[s].w, sizes[s].h, n);
       }
       hb = median (hbr);
       shm = median (shmr);
+      if (notouch)
+        zc = median (zcr);
       ipc = median (ipcr);
-      printf ("fps median-%s-%s hbmem %.1f shm %.1f ipcpipeline %.1f\n",
-          prods[p], sizes[s].name, hb, shm, ipc);
+      printf ("fps median-%s-%s hbmem %.1f shm %.1f%s ipcpipeline %.1f\n",
+          prods[p], sizes[s].name, hb, shm, notouch ? " (copy)" : "", ipc);
+      if (notouch)
+        printf ("fps median-%s-%s shm-zerocopy %.1f\n", prods[p],
+            sizes[s].name, zc);
       name = g_strdup_printf ("hbmem/shm-%s-%s", prods[p], sizes[s].name);
       ratio (name, hb, shm);
       g_free (name);
+      if (notouch) {
+        name = g_strdup_printf ("hbmem/shm-zerocopy-%s-%s", prods[p],
+            sizes[s].name);
+        ratio (name, hb, zc);
+        g_free (name);
+      }
       name = g_strdup_printf ("hbmem/ipcpipeline-%s-%s", prods[p],
           sizes[s].name);
       ratio (name, hb, ipc);
