@@ -518,7 +518,7 @@ static void header_put(struct hbmem_queue *q)
 /* Not the owner of @l (yet): the spinlock path, out of line. */
 static __attribute__((noinline)) bool side_enter_slow(struct hbmem_block *l)
 {
-	return hbmem_block_enter(l);
+	return hbmem_block_enter_spin(l);
 }
 
 /*
@@ -528,19 +528,7 @@ static __attribute__((noinline)) bool side_enter_slow(struct hbmem_block *l)
 static inline __attribute__((always_inline)) bool
 side_enter(struct hbmem_block *l)
 {
-	uintptr_t me = hbmem_self();
-
-	if (__builtin_expect(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == me,
-			     1)) {
-		__atomic_store_n(&l->busy, 1, __ATOMIC_RELAXED);
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		if (__builtin_expect(__atomic_load_n(&l->owner,
-						     __ATOMIC_ACQUIRE) == me,
-				     1))
-			return true;
-		__atomic_store_n(&l->busy, 0, __ATOMIC_RELEASE);
-	}
-	return side_enter_slow(l);
+	return hbmem_block_enter_biased(l) || side_enter_slow(l);
 }
 
 /*

@@ -178,12 +178,15 @@ static __attribute__((noinline)) void hbmem_block_revoke(struct hbmem_block *l)
  */
 #define HBMEM_BLOCK_CLAIMABLE ((uintptr_t)1)
 
-/* Take @l: true when taken in biased mode (for hbmem_block_leave()). */
-static inline bool hbmem_block_enter(struct hbmem_block *l)
+/*
+ * The owner's way in: true when the calling thread owns @l's bias and is
+ * now inside (biased mode); false, having touched nothing, otherwise.
+ */
+static inline __attribute__((always_inline)) bool
+hbmem_block_enter_biased(struct hbmem_block *l)
 {
-	uintptr_t me = hbmem_self(), o;
+	uintptr_t me = hbmem_self();
 
-	/* laid out for the owner: the other path pays an xchg anyway */
 	if (__builtin_expect(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == me,
 			     1)) {
 		__atomic_store_n(&l->busy, 1, __ATOMIC_RELAXED);
@@ -194,16 +197,36 @@ static inline bool hbmem_block_enter(struct hbmem_block *l)
 			return true;
 		__atomic_store_n(&l->busy, 0, __ATOMIC_RELEASE);
 	}
+	return false;
+}
+
+/*
+ * Everyone else's way in: the spinlock, claiming a claimable lock for the
+ * calling thread or revoking another thread's bias. Returns false (not
+ * biased mode), for hbmem_block_leave().
+ */
+static inline bool hbmem_block_enter_spin(struct hbmem_block *l)
+{
+	uintptr_t o;
+
 	hbmem_spin_lock(&l->lock);
 	o = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
 	if (__builtin_expect(o != 0, 0)) {
 		/* claimed under the spinlock: biased from the next take on */
 		if (o == HBMEM_BLOCK_CLAIMABLE)
-			__atomic_store_n(&l->owner, me, __ATOMIC_RELAXED);
+			__atomic_store_n(&l->owner, hbmem_self(),
+					 __ATOMIC_RELAXED);
 		else
 			hbmem_block_revoke(l);
 	}
 	return false;
+}
+
+/* Take @l: true when taken in biased mode (for hbmem_block_leave()). */
+static inline bool hbmem_block_enter(struct hbmem_block *l)
+{
+	/* laid out for the owner: the other path pays an xchg anyway */
+	return hbmem_block_enter_biased(l) || hbmem_block_enter_spin(l);
 }
 
 static inline void hbmem_block_leave(struct hbmem_block *l, bool biased)
