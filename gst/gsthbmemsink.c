@@ -404,7 +404,8 @@ gst_hbmem_sink_render (GstBaseSink * bsink, GstBuffer * in)
   if (forgotten)
     g_array_unref (forgotten);
   gst_buffer_unref (buf);
-  hbmem_sink_unref_bufs (self->reaped_bufs);
+  /* back to the pool, outside the lock */
+  g_ptr_array_set_size (self->reaped_bufs, 0);
 
   /* the socket thread drops broken consumers, pushes upstream events */
   if (reap || notify)
@@ -551,7 +552,7 @@ gst_hbmem_sink_start (GstBaseSink * bsink)
   self->poll = gst_poll_new (TRUE);
   self->wait_poll = gst_poll_new (TRUE);
   self->rmsg = g_new0 (struct hbmem_ipc_msg, 1);
-  self->reaped_bufs = g_ptr_array_new ();
+  self->reaped_bufs = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
   self->blocks = block_table_new ();
   self->unlocked = FALSE;
   self->copy_reported = FALSE;

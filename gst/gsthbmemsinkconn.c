@@ -275,17 +275,6 @@ sink_reap_locked (GstHbmemSink * self, HbmemSinkClient * c,
   return notify || c->dead;
 }
 
-void
-hbmem_sink_unref_bufs (GPtrArray * bufs)
-{
-  guint i;
-
-  /* back to the pool, outside the lock */
-  for (i = 0; i < bufs->len; i++)
-    gst_buffer_unref (g_ptr_array_index (bufs, i));
-  g_ptr_array_set_size (bufs, 0);
-}
-
 /* The socket thread: push what consumers sent upstream. */
 static void
 sink_push_upstream (GstHbmemSink * self)
@@ -345,7 +334,7 @@ hbmem_sink_thread (gpointer data)
 {
   GstHbmemSink *self = data;
   struct hbmem_ipc_msg *msg = g_new0 (struct hbmem_ipc_msg, 1);
-  GPtrArray *bufs = g_ptr_array_new ();
+  GPtrArray *bufs = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
   guint64 seen_renders = 0;
   GstPollFD lfd, wfd;
 
@@ -390,7 +379,8 @@ hbmem_sink_thread (gpointer data)
         g_mutex_lock (&self->lock);
         sink_reap_locked (self, c, msg, bufs);
         g_mutex_unlock (&self->lock);
-        hbmem_sink_unref_bufs (bufs);
+        /* back to the pool, outside the lock */
+        g_ptr_array_set_size (bufs, 0);
       }
       if (c->dead || gst_poll_fd_has_closed (self->poll, &c->pfd) ||
           gst_poll_fd_has_error (self->poll, &c->pfd)) {

@@ -122,7 +122,6 @@ G_GNUC_INTERNAL int hbmem_sink_send_locked (GstHbmemSink * self,
     HbmemSinkClient * c, GstBuffer * buf, const struct hbmem_ipc_buffer *tmpl,
     GstMemory ** roots);
 /* Without the lock: */
-G_GNUC_INTERNAL void hbmem_sink_unref_bufs (GPtrArray * bufs);
 G_GNUC_INTERNAL void hbmem_sink_poke (GstHbmemSink * self);
 
 G_END_DECLS

@@ -496,16 +496,6 @@ hbmem_src_buffer_pool_release (GstBufferPool * pool, GstBuffer * buffer)
     gst_buffer_unref (buffer);
 }
 
-static void
-unref_buffers (GPtrArray * bufs)
-{
-  guint i;
-
-  for (i = 0; i < bufs->len; i++)
-    gst_buffer_unref (g_ptr_array_index (bufs, i));
-  g_ptr_array_set_size (bufs, 0);
-}
-
 static gboolean
 hbmem_src_buffer_pool_start (GstBufferPool * pool)
 {
@@ -528,9 +518,8 @@ hbmem_src_buffer_pool_stop (GstBufferPool * pool)
   g_mutex_lock (&self->lock);
   self->active = FALSE;
   idle = self->idle;
-  self->idle = g_ptr_array_new ();
+  self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
   g_mutex_unlock (&self->lock);
-  unref_buffers (idle);
   g_ptr_array_unref (idle);
   return GST_BUFFER_POOL_CLASS (hbmem_src_buffer_pool_parent_class)->stop
       (pool);
@@ -541,7 +530,6 @@ hbmem_src_buffer_pool_finalize (GObject * object)
 {
   HbmemSrcBufferPool *self = HBMEM_SRC_BUFFER_POOL (object);
 
-  unref_buffers (self->idle);
   g_ptr_array_unref (self->idle);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (hbmem_src_buffer_pool_parent_class)->finalize (object);
@@ -564,7 +552,8 @@ static void
 hbmem_src_buffer_pool_init (HbmemSrcBufferPool * self)
 {
   g_mutex_init (&self->lock);
-  self->idle = g_ptr_array_new ();
+  /* the buffers go with the array (acquire steals them out) */
+  self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
 }
 
 /* ---- memory ---------------------------------------------------------- */
