@@ -790,6 +790,15 @@ gst_hbmem_buffer_pool_new (void)
   return gst_object_ref_sink (g_object_new (GST_TYPE_HBMEM_BUFFER_POOL, NULL));
 }
 
+/* A boolean field of @config; TRUE when it is absent (both flags' default). */
+static gboolean
+config_get_flag (GstStructure * config, const gchar * field)
+{
+  gboolean value;
+
+  return gst_structure_get_boolean (config, field, &value) ? value : TRUE;
+}
+
 /**
  * gst_hbmem_buffer_pool_config_set_contiguous:
  * @config: a pool config
@@ -814,13 +823,8 @@ gst_hbmem_buffer_pool_config_set_contiguous (GstStructure * config,
 gboolean
 gst_hbmem_buffer_pool_config_get_contiguous (GstStructure * config)
 {
-  gboolean contiguous = TRUE;
-
   g_return_val_if_fail (config != NULL, TRUE);
-  if (!gst_structure_get_boolean (config,
-          GST_HBMEM_BUFFER_POOL_CONFIG_CONTIGUOUS, &contiguous))
-    return TRUE;
-  return contiguous;
+  return config_get_flag (config, GST_HBMEM_BUFFER_POOL_CONFIG_CONTIGUOUS);
 }
 
 /**
@@ -854,11 +858,6 @@ gst_hbmem_buffer_pool_config_set_prefault (GstStructure * config,
 gboolean
 gst_hbmem_buffer_pool_config_get_prefault (GstStructure * config)
 {
-  gboolean prefault = TRUE;
-
   g_return_val_if_fail (config != NULL, TRUE);
-  if (!gst_structure_get_boolean (config,
-          GST_HBMEM_BUFFER_POOL_CONFIG_PREFAULT, &prefault))
-    return TRUE;
-  return prefault;
+  return config_get_flag (config, GST_HBMEM_BUFFER_POOL_CONFIG_PREFAULT);
 }
