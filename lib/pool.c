@@ -347,8 +347,9 @@ static inline bool pool_has(const struct hbmem_pool *p, uint64_t addr)
 	return p->live && addr - (uint64_t)(uintptr_t)p->base < p->len;
 }
 
+/* The live pool holding @addr, locked, or NULL: through the table. */
 static __attribute__((noinline)) struct hbmem_pool *
-pool_get_addr_slow(uint64_t addr)
+pool_get_addr(uint64_t addr)
 {
 	struct hbmem_pool *p, *seen = NULL;
 
@@ -362,20 +363,6 @@ pool_get_addr_slow(uint64_t addr)
 		seen = p;
 	}
 	return NULL;
-}
-
-static inline struct hbmem_pool *pool_get_addr(uint64_t addr)
-{
-	struct hbmem_pool *p = __atomic_load_n(&hint, __ATOMIC_ACQUIRE);
-
-	/* a glance without the lock keeps frees off other pools' locks */
-	if (p && addr - LOAD(p->seen_base) < LOAD(p->seen_len)) {
-		pool_lock(p);
-		if (__builtin_expect(pool_has(p, addr), 1))
-			return p;
-		pool_unlock(p);
-	}
-	return pool_get_addr_slow(addr);
 }
 
 /* ---- sub-allocation (pool lock held) ------------------------------------- */
@@ -724,17 +711,12 @@ pool_alloc(int32_t fd, uint64_t size, hb_mem_common_buf_t *buf,
 HBMEM_EXPORT int32_t hb_mem_pool_alloc_buf(int32_t fd, uint64_t size,
 					   hb_mem_common_buf_t *buf)
 {
-	struct fd_index *t = __atomic_load_n(&by_fd, __ATOMIC_ACQUIRE);
+	struct hbmem_pool *p = fd_lookup(fd);
 	struct hbmem_tlsf_block *blk;
-	struct hbmem_pool *p;
 	uint32_t n, b;
 	bool biased;
 
-	/* a negative fd wraps to a huge index */
-	if (__builtin_expect((uint32_t)fd >= t->cap || !buf, 0))
-		return pool_alloc(fd, size, buf, NULL, 0);
-	p = __atomic_load_n(&t->slot[fd], __ATOMIC_ACQUIRE);
-	if (__builtin_expect(!p, 0))
+	if (__builtin_expect(!p || !buf, 0))
 		return pool_alloc(fd, size, buf, NULL, 0);
 	biased = hbmem_block_enter(&p->lock);
 	if (__builtin_expect(!p->live || p->fd != fd, 0)) {
@@ -798,6 +780,7 @@ static int32_t pool_free_in(struct hbmem_pool *p, uint64_t virt_addr,
 	return 0;
 }
 
+/* Free @virt_addr, which the hint did not find (it tried first). */
 static __attribute__((noinline)) int32_t pool_free(uint64_t virt_addr)
 {
 	struct hbmem_pool *p = pool_get_addr(virt_addr);
