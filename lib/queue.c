@@ -945,19 +945,30 @@ static int64_t overwrite_take(struct hbmem_queue *q)
  * so the compiler need not save registers for it on every call.
  */
 
+/*
+ * Hand slot @s of @q to the side whose lock @l is held in mode @biased:
+ * the slot goes to @state (DEQUEUE or REQUEST), its item to @buf.
+ */
+static inline __attribute__((always_inline)) int32_t
+slot_hand_out(struct hbmem_queue *q, struct hbmem_block *l, bool biased,
+	      uint8_t state, int64_t s, int32_t *slot, void *buf)
+{
+	uint8_t *rec = rec_at(q, (uint32_t)s);
+
+	__atomic_store_n(rec, state, __ATOMIC_RELAXED);
+	if (buf)
+		item_copy(buf, rec + REC_ITEM, q->item_size);
+	*slot = (int32_t)s;
+	hbmem_block_leave(l, biased);
+	return 0;
+}
+
 /* Hand slot @s of @q to the producer (lock held in mode @biased). */
 static inline __attribute__((always_inline)) int32_t
 dequeue_finish(struct hbmem_queue *q, bool biased, int64_t s, int32_t *slot,
 	       void *buf)
 {
-	uint8_t *rec = rec_at(q, (uint32_t)s);
-
-	__atomic_store_n(rec, SLOT_DEQUEUE, __ATOMIC_RELAXED);
-	if (buf)
-		item_copy(buf, rec + REC_ITEM, q->item_size);
-	*slot = (int32_t)s;
-	hbmem_block_leave(&q->plock, biased);
-	return 0;
+	return slot_hand_out(q, &q->plock, biased, SLOT_DEQUEUE, s, slot, buf);
 }
 
 /*
@@ -1077,14 +1088,7 @@ static inline __attribute__((always_inline)) int32_t
 request_finish(struct hbmem_queue *q, bool biased, int64_t s, int32_t *slot,
 	       void *buf)
 {
-	uint8_t *rec = rec_at(q, (uint32_t)s);
-
-	__atomic_store_n(rec, SLOT_REQUEST, __ATOMIC_RELAXED);
-	if (buf)
-		item_copy(buf, rec + REC_ITEM, q->item_size);
-	*slot = (int32_t)s;
-	hbmem_block_leave(&q->clock, biased);
-	return 0;
+	return slot_hand_out(q, &q->clock, biased, SLOT_REQUEST, s, slot, buf);
 }
 
 /* Nothing queued on @q at the first look: as dequeue_slow(). */
