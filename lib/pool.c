@@ -55,19 +55,35 @@ struct hbmem_pool {
 	struct hbmem_block lock;	/* spinlock.h; guards all below */
 	bool live;
 	int32_t fd;
-	int32_t share_id;
 	unsigned int shift;	/* log2 of the page size */
 	uint64_t page;		/* 1 << shift */
 	uint8_t *base;
 	uint64_t len;		/* bytes: npages << shift */
-	/* copies of base and len (0 when dead) read without the lock */
+	/*
+	 * base, len and fd while live; len 0 and fd -1 once dead, so that
+	 * one comparison checks both that an address or fd is the pool's and
+	 * that the pool is live. seen_* are read without the lock too.
+	 */
 	uint64_t seen_base, seen_len;
+	int32_t live_fd;
+	uint64_t phys_delta;	/* phys - base: a sub-allocation's phys - virt */
 	uint64_t phys;
 	int64_t flags;		/* as given to create */
-	int64_t sub_flags;	/* flags | HB_MEM_USAGE_MEM_POOL */
+	/*
+	 * the first 16 bytes of every sub-allocation's descriptor (fd,
+	 * share_id, flags | HB_MEM_USAGE_MEM_POOL), copied in one move
+	 */
+	struct {
+		int32_t fd, share_id;
+		int64_t flags;
+	} desc_head;
 	bool dbg_seen;		/* the debug hooks recorded a block of it */
 	uint32_t ncache;
-	uint32_t cache[POOL_CACHE];	/* start pages of cached runs */
+	/*
+	 * addresses of cached runs: a free stores its argument and an alloc
+	 * hands the address out, so neither converts on the way through
+	 */
+	uint8_t *cache[POOL_CACHE];
 	struct hbmem_tlsf tlsf;
 	struct hbmem_obj *obj;	/* the backing buffer (hbmem_lock) */
 	struct hbmem_pool *next_spare;	/* (hbmem_lock) */
@@ -377,10 +393,23 @@ static inline bool run_is_live(const struct hbmem_pool *p, uint32_t b)
 	return b < p->tlsf.npages && size_is_live(p->tlsf.blk[b].size);
 }
 
+/* The address of page @b. */
+static inline uint8_t *run_addr(const struct hbmem_pool *p, uint32_t b)
+{
+	return p->base + ((uint64_t)b << p->shift);
+}
+
+/* The page where cached run @v starts. */
+static inline uint32_t cache_page(const struct hbmem_pool *p, const uint8_t *v)
+{
+	return (uint32_t)((uint64_t)(v - p->base) >> p->shift);
+}
+
 static void cache_flush(struct hbmem_pool *p)
 {
 	while (p->ncache)
-		_hbmem_tlsf_free(&p->tlsf, p->cache[--p->ncache]);
+		_hbmem_tlsf_free(&p->tlsf,
+				 cache_page(p, p->cache[--p->ncache]));
 }
 
 static __attribute__((noinline)) uint32_t pool_take_tlsf(struct hbmem_pool *p,
@@ -401,7 +430,7 @@ static inline uint32_t pool_take(struct hbmem_pool *p, uint32_t pages)
 	uint32_t b;
 
 	if (pages == 1 && p->ncache) {
-		b = p->cache[--p->ncache];
+		b = cache_page(p, p->cache[--p->ncache]);
 		p->tlsf.blk[b].size = 1;
 		return b;
 	}
@@ -413,23 +442,26 @@ static inline void pool_give(struct hbmem_pool *p, uint32_t b, uint32_t s)
 {
 	if (s == 1 && p->ncache < POOL_CACHE) {
 		p->tlsf.blk[b].size = 1 | HBMEM_TLSF_MARK;
-		p->cache[p->ncache++] = b;
+		p->cache[p->ncache++] = run_addr(p, b);
 		return;
 	}
 	_hbmem_tlsf_free(&p->tlsf, b);
 }
 
-static inline void sub_desc(const struct hbmem_pool *p, uint32_t b,
+_Static_assert(offsetof(hb_mem_common_buf_t, fd) == 0 &&
+		       offsetof(hb_mem_common_buf_t, share_id) == 4 &&
+		       offsetof(hb_mem_common_buf_t, flags) == 8 &&
+		       offsetof(hb_mem_common_buf_t, size) == 16,
+	       "desc_head is the descriptor's first 16 bytes");
+
+/* Describe the sub-allocation at @v, @size bytes, into @d. */
+static inline void sub_desc(const struct hbmem_pool *p, uint8_t *v,
 			    uint64_t size, hb_mem_common_buf_t *d)
 {
-	uint64_t off = (uint64_t)b << p->shift;
-
-	d->fd = p->fd;
-	d->share_id = p->share_id;
-	d->flags = p->sub_flags;
+	memcpy(d, &p->desc_head, sizeof(p->desc_head));
 	d->size = size;
-	d->virt_addr = p->base + off;
-	d->phys_addr = p->phys + off;
+	d->virt_addr = v;
+	d->phys_addr = (uint64_t)(uintptr_t)v + p->phys_delta;
 	d->offset = 0;
 }
 
@@ -517,21 +549,24 @@ static int pool_create_locked(uint64_t size, int64_t flags,
 	/* a stale reader may lock this struct at any time: fill it locked */
 	pool_lock(p);
 	p->fd = mem->fd;
-	p->share_id = mem->share->id;
 	p->shift = shift;
 	p->page = (uint64_t)1 << shift;
 	p->base = mem->vaddr;
 	p->len = len;
 	p->phys = mem->phys;
 	p->flags = flags;
-	p->sub_flags = flags | HB_MEM_USAGE_MEM_POOL;
+	p->desc_head.fd = p->fd;
+	p->desc_head.share_id = mem->share->id;
+	p->desc_head.flags = flags | HB_MEM_USAGE_MEM_POOL;
 	p->ncache = 0;
 	p->dbg_seen = false;
 	p->tlsf = t;
 	p->obj = obj;
 	p->live = true;
+	p->live_fd = p->fd;
 	STORE(p->seen_base, (uint64_t)(uintptr_t)p->base);
 	STORE(p->seen_len, len);
+	p->phys_delta = p->phys - (uint64_t)(uintptr_t)p->base;
 	/* the creating thread takes the pool's lock with no atomics */
 	hbmem_block_bias(&p->lock);
 	pool_unlock(p);
@@ -564,6 +599,7 @@ static int pool_kill(struct hbmem_pool *p, bool force)
 		return -EBUSY;
 	}
 	p->live = false;
+	p->live_fd = -1;
 	STORE(p->seen_len, 0);
 	t = p->tlsf;
 	memset(&p->tlsf, 0, sizeof(p->tlsf));
@@ -670,7 +706,7 @@ static int32_t pool_alloc_in(struct hbmem_pool *p, uint64_t size,
 		return HB_MEM_ERR_INSUFFICIENT_MEM;
 	}
 	p->tlsf.blk[b].u.tag = size;
-	sub_desc(p, b, size, buf);
+	sub_desc(p, run_addr(p, b), size, buf);
 	/*
 	 * The environment was read at create: a load tells whether the
 	 * hooks want this block, and the pool remembers that they saw one,
@@ -703,48 +739,42 @@ pool_alloc(int32_t fd, uint64_t size, hb_mem_common_buf_t *buf,
 }
 
 /*
- * The fast path: one page, from the run cache, with the debug hooks off:
- * the commonest request, done in straight-line code with the lock's mode
- * in a register. Anything else, or a pool the table no longer names,
- * takes pool_alloc_in() (with the lock) or pool_alloc() (without).
+ * The fast path: one page, from the run cache, by the thread that owns the
+ * pool's lock's bias, with the debug hooks off: the commonest request, in
+ * straight-line code that needs no registers saved. Anything else takes
+ * pool_alloc(), which locks the pool the general way.
  */
 HBMEM_EXPORT int32_t hb_mem_pool_alloc_buf(int32_t fd, uint64_t size,
 					   hb_mem_common_buf_t *buf)
 {
 	struct hbmem_pool *p = fd_lookup(fd);
 	struct hbmem_tlsf_block *blk;
-	uint32_t n, b;
-	bool biased;
+	uint8_t *v;
+	uint32_t n;
 
-	if (__builtin_expect(!p || !buf, 0))
-		return pool_alloc(fd, size, buf, NULL, 0);
-	biased = hbmem_block_enter(&p->lock);
-	if (__builtin_expect(!p->live || p->fd != fd, 0)) {
-		hbmem_block_leave(&p->lock, biased);
-		return pool_alloc(fd, size, buf, NULL, 0);
-	}
-	n = p->ncache;
-	/* size 0 wraps to a huge value: the general path refuses it */
-	if (__builtin_expect(size - 1 >= p->page || n == 0 ||
-			     (__atomic_load_n(&_hbmem_dbg_opts,
-					      __ATOMIC_RELAXED) &
-			      (HB_MEM_DEBUG_SITES | HB_MEM_DEBUG_BACKTRACE)),
-			     0)) {
-		if (size == 0) {
-			hbmem_block_leave(&p->lock, biased);
-			return HB_MEM_ERR_INVALID_PARAMS;
+	if (__builtin_expect(p && buf && hbmem_block_enter_biased(&p->lock),
+			     1)) {
+		n = p->ncache;
+		/* size 0 wraps to a huge value: the general path refuses it */
+		if (__builtin_expect(p->live_fd == fd && n != 0 &&
+				     size - 1 < p->page &&
+				     !(__atomic_load_n(&_hbmem_dbg_opts,
+						       __ATOMIC_RELAXED) &
+				       (HB_MEM_DEBUG_SITES |
+					HB_MEM_DEBUG_BACKTRACE)),
+				     1)) {
+			v = p->cache[--n];
+			p->ncache = n;
+			blk = &p->tlsf.blk[cache_page(p, v)];
+			blk->size = 1;
+			blk->u.tag = size;
+			sub_desc(p, v, size, buf);
+			hbmem_block_leave(&p->lock, true);
+			return 0;
 		}
-		p->lock.held_biased = biased;
-		return pool_alloc_in(p, size, buf, NULL, 0);
+		hbmem_block_leave(&p->lock, true);
 	}
-	b = p->cache[--n];
-	p->ncache = n;
-	blk = &p->tlsf.blk[b];
-	blk->size = 1;
-	blk->u.tag = size;
-	sub_desc(p, b, size, buf);
-	hbmem_block_leave(&p->lock, biased);
-	return 0;
+	return pool_alloc(fd, size, buf, NULL, 0);
 }
 
 HBMEM_EXPORT int32_t hb_mem_pool_alloc_buf_at(int32_t fd, uint64_t size,
@@ -780,11 +810,26 @@ static int32_t pool_free_in(struct hbmem_pool *p, uint64_t virt_addr,
 	return 0;
 }
 
-/* Free @virt_addr, which the hint did not find (it tried first). */
+/*
+ * Free @virt_addr: in the pool the last free went to, if it holds it, or
+ * the one the table names.
+ */
 static __attribute__((noinline)) int32_t pool_free(uint64_t virt_addr)
 {
-	struct hbmem_pool *p = pool_get_addr(virt_addr);
+	struct hbmem_pool *p = __atomic_load_n(&hint, __ATOMIC_ACQUIRE);
 
+	/* a glance without the lock keeps frees off other pools' locks */
+	if (p && virt_addr - LOAD(p->seen_base) < LOAD(p->seen_len)) {
+		pool_lock(p);
+		if (!pool_has(p, virt_addr)) {
+			pool_unlock(p);
+			p = NULL;
+		}
+	} else {
+		p = NULL;
+	}
+	if (!p)
+		p = pool_get_addr(virt_addr);
 	if (!p)
 		return closed_or(HB_MEM_ERR_INVALID_VADDR);
 	return pool_free_in(p, virt_addr,
@@ -793,8 +838,9 @@ static __attribute__((noinline)) int32_t pool_free(uint64_t virt_addr)
 
 /*
  * The fast path: a one-page run of the pool the last free went to, back
- * into its cache, with no debug record to drop. Anything else takes
- * pool_free_in() (with the lock) or pool_free() (without).
+ * into its cache, by the thread that owns the pool's lock's bias, with no
+ * debug record to drop. Anything else takes pool_free(), which looks the
+ * pool up and locks it the general way.
  */
 HBMEM_EXPORT int32_t hb_mem_pool_free_buf(uint64_t virt_addr)
 {
@@ -802,32 +848,26 @@ HBMEM_EXPORT int32_t hb_mem_pool_free_buf(uint64_t virt_addr)
 	struct hbmem_tlsf_block *blk;
 	uint64_t off;
 	uint32_t n;
-	bool biased;
 
-	/* a glance without the lock keeps frees off other pools' locks */
-	if (__builtin_expect(!p || virt_addr - LOAD(p->seen_base) >=
-					   LOAD(p->seen_len),
-			     0))
-		return pool_free(virt_addr);
-	biased = hbmem_block_enter(&p->lock);
-	off = virt_addr - (uint64_t)(uintptr_t)p->base;
-	if (__builtin_expect(!p->live || off >= p->len, 0)) {
-		hbmem_block_leave(&p->lock, biased);
-		return pool_free(virt_addr);
+	if (__builtin_expect(p && hbmem_block_enter_biased(&p->lock), 1)) {
+		off = virt_addr - (uint64_t)(uintptr_t)p->base;
+		n = p->ncache;
+		/* blk is read only once off is known to be inside */
+		blk = &p->tlsf.blk[off >> p->shift];
+		if (__builtin_expect(off < LOAD(p->seen_len) &&
+				     !(off & (p->page - 1)) &&
+				     blk->size == 1 && n < POOL_CACHE &&
+				     !p->dbg_seen,
+				     1)) {
+			blk->size = 1 | HBMEM_TLSF_MARK;
+			p->cache[n] = (uint8_t *)(uintptr_t)virt_addr;
+			p->ncache = n + 1;
+			hbmem_block_leave(&p->lock, true);
+			return 0;
+		}
+		hbmem_block_leave(&p->lock, true);
 	}
-	blk = &p->tlsf.blk[off >> p->shift];
-	n = p->ncache;
-	if (__builtin_expect((off & (p->page - 1)) || blk->size != 1 ||
-			     n >= POOL_CACHE || p->dbg_seen,
-			     0)) {
-		p->lock.held_biased = biased;
-		return pool_free_in(p, virt_addr, off);
-	}
-	blk->size = 1 | HBMEM_TLSF_MARK;
-	p->cache[n] = (uint32_t)(off >> p->shift);
-	p->ncache = n + 1;
-	hbmem_block_leave(&p->lock, biased);
-	return 0;
+	return pool_free(virt_addr);
 }
 
 HBMEM_EXPORT int32_t hb_mem_pool_get_info(int32_t fd, hb_mem_pool_t *pool)
@@ -868,7 +908,7 @@ int _hbmem_pool_find_buf(struct hbmem_obj *obj, uint64_t addr,
 	if (p->live && off < p->len) {
 		b = _hbmem_tlsf_run_of(&p->tlsf, (uint32_t)(off >> p->shift));
 		if (run_is_live(p, b)) {
-			sub_desc(p, b, p->tlsf.blk[b].u.tag, out);
+			sub_desc(p, run_addr(p, b), p->tlsf.blk[b].u.tag, out);
 			ret = 0;
 		}
 	}
@@ -899,7 +939,7 @@ int _hbmem_pool_check(int32_t fd, char *why, size_t why_len)
 		return -ENOENT;
 	ret = _hbmem_tlsf_check(&p->tlsf, why, why_len);
 	for (i = 0; ret == 0 && i < p->ncache; i++) {
-		uint32_t b = p->cache[i];
+		uint32_t b = cache_page(p, p->cache[i]);
 
 		if (b >= p->tlsf.npages ||
 		    p->tlsf.blk[b].size != (1 | HBMEM_TLSF_MARK)) {

@@ -225,13 +225,18 @@ static inline uint64_t net(uint64_t t)
 }
 
 /*
- * Run @pairs pairs of workload @w on allocator @a, @per pairs per timed
+ * Run @pairs pairs of workload @w on @alloc/@release, @per pairs per timed
  * sample (0: untimed, for the mean), into @s. @steps: SLOTS sizes for the
  * initial working set, then one step per pair. Returns mean ns per pair.
+ * Inlined into run_pool() and run_peer(): see run().
  */
-static double run(const struct alloc_ops *a, int w, const struct step *steps,
-		  size_t pairs, unsigned int per, uint64_t *s)
+static inline __attribute__((always_inline)) double
+run_with(void *(*alloc)(size_t), void (*release)(void *), int w,
+	 const struct step *steps, size_t pairs, unsigned int per,
+	 uint64_t *s)
 {
+	const struct alloc_ops o = { NULL, alloc, release, true }, *a = &o;
+
 	static void *live[SLOTS];
 	const struct step *seq = steps ? steps + SLOTS : NULL;
 	size_t i, k, nsamples = per ? pairs / per : 0;
@@ -281,6 +286,36 @@ static double run(const struct alloc_ops *a, int w, const struct step *steps,
 		for (i = 0; i < SLOTS; i++)
 			a->release(live[i]);
 	return t0 / (double)pairs;
+}
+
+static __attribute__((noinline)) double
+run_pool(int w, const struct step *steps, size_t pairs, unsigned int per,
+	 uint64_t *s)
+{
+	return run_with(pool_alloc, pool_release, w, steps, pairs, per, s);
+}
+
+static __attribute__((noinline)) double
+run_peer(const struct alloc_ops *a, int w, const struct step *steps,
+	 size_t pairs, unsigned int per, uint64_t *s)
+{
+	return run_with(a->alloc, a->release, w, steps, pairs, per, s);
+}
+
+/*
+ * Each allocator is called as its users call it. The pool: the loop calls
+ * hb_mem_pool_alloc_buf() and hb_mem_pool_free_buf() itself, with the
+ * descriptor on its stack, as board code does (pool_alloc() and
+ * pool_release() are inlined into run_pool()). The peers: through the
+ * pointers malloc/dlsym() gave, one indirect call each, as a call through
+ * the PLT is.
+ */
+static double run(const struct alloc_ops *a, int w, const struct step *steps,
+		  size_t pairs, unsigned int per, uint64_t *s)
+{
+	if (a == &allocs[OURS])
+		return run_pool(w, steps, pairs, per, s);
+	return run_peer(a, w, steps, pairs, per, s);
 }
 
 /* ---- main -------------------------------------------------------------------------- */
