@@ -852,18 +852,18 @@ HBMEM_EXPORT int32_t hb_mem_pool_free_buf(uint64_t virt_addr)
 	if (__builtin_expect(p && hbmem_block_enter_biased(&p->lock), 1)) {
 		off = virt_addr - (uint64_t)(uintptr_t)p->base;
 		n = p->ncache;
-		/* blk is read only once off is known to be inside */
-		blk = &p->tlsf.blk[off >> p->shift];
 		if (__builtin_expect(off < LOAD(p->seen_len) &&
 				     !(off & (p->page - 1)) &&
-				     blk->size == 1 && n < POOL_CACHE &&
-				     !p->dbg_seen,
+				     n < POOL_CACHE && !p->dbg_seen,
 				     1)) {
-			blk->size = 1 | HBMEM_TLSF_MARK;
-			p->cache[n] = (uint8_t *)(uintptr_t)virt_addr;
-			p->ncache = n + 1;
-			hbmem_block_leave(&p->lock, true);
-			return 0;
+			blk = &p->tlsf.blk[off >> p->shift];
+			if (__builtin_expect(blk->size == 1, 1)) {
+				blk->size = 1 | HBMEM_TLSF_MARK;
+				p->cache[n] = (uint8_t *)(uintptr_t)virt_addr;
+				p->ncache = n + 1;
+				hbmem_block_leave(&p->lock, true);
+				return 0;
+			}
 		}
 		hbmem_block_leave(&p->lock, true);
 	}
