@@ -734,6 +734,56 @@ static void test_pool_many_pools_are_told_apart(TestModule *m,
 	}
 }
 
+/*
+ * One-page blocks of two pools freed in turn: every free goes to the other
+ * pool than the one before, and then to a pool whose neighbour was just
+ * destroyed; each lands in its own pool and the counts follow.
+ */
+static void test_pool_one_page_frees_alternate_between_pools(
+	TestModule *m, gconstpointer d)
+{
+	enum { N = 40 };	/* more than a pool's run cache holds */
+	hb_mem_common_buf_t a[N], b[N];
+	hb_mem_pool_t pa, pb;
+	int i;
+
+	assert_ok(hb_mem_pool_create(N * PAGE, 0, &pa));
+	assert_ok(hb_mem_pool_create(N * PAGE, 0, &pb));
+	for (i = 0; i < N; i++) {
+		assert_ok(hb_mem_pool_alloc_buf(pa.fd, 64, &a[i]));
+		assert_ok(hb_mem_pool_alloc_buf(pb.fd, PAGE, &b[i]));
+	}
+	for (i = 0; i < N; i++) {
+		assert_ok(hb_mem_pool_free_buf(addr_of(&a[i])));
+		assert_ok(hb_mem_pool_free_buf(addr_of(&b[i])));
+		g_assert_cmpint(pool_info(pa.fd).cur_client_cnt, ==, N - 1 - i);
+		g_assert_cmpint(pool_info(pb.fd).cur_client_cnt, ==, N - 1 - i);
+	}
+	/* the cached runs come back out, each once */
+	for (i = 0; i < N; i++) {
+		assert_ok(hb_mem_pool_alloc_buf(pa.fd, 1, &a[i]));
+		assert_ok(hb_mem_pool_alloc_buf(pb.fd, 1, &b[i]));
+	}
+	g_assert_cmpint(pool_info(pa.fd).avail_page_cnt, ==, 0);
+	g_assert_cmpint(pool_info(pb.fd).avail_page_cnt, ==, 0);
+	for (i = 0; i < N; i++)
+		assert_ok(hb_mem_pool_free_buf(addr_of(&b[i])));
+	assert_pool_valid(pb.fd);
+	/* the last free went to pb; it dies; pa's frees find pa */
+	assert_ok(hb_mem_pool_destroy(pb.fd));
+	assert_hb(hb_mem_pool_free_buf(addr_of(&b[0])),
+		  HB_MEM_ERR_INVALID_VADDR);
+	for (i = 0; i < N; i++) {
+		assert_ok(hb_mem_pool_free_buf(addr_of(&a[i])));
+		assert_hb(hb_mem_pool_free_buf(addr_of(&a[i])),
+			  HB_MEM_ERR_INVALID_VADDR);
+	}
+	assert_pool_valid(pa.fd);
+	g_assert_cmpint(pool_info(pa.fd).cur_client_cnt, ==, 0);
+	g_assert_cmpint(pool_info(pa.fd).avail_page_cnt, ==, N);
+	assert_ok(hb_mem_pool_destroy(pa.fd));
+}
+
 /* ---- threads ------------------------------------------------------------------ */
 
 struct worker {
@@ -1056,6 +1106,8 @@ int main(int argc, char **argv)
 			test_pool_lookup_by_address_finds_the_sub_allocation);
 	add_module_test("/pool/many-pools-are-told-apart",
 			test_pool_many_pools_are_told_apart);
+	add_module_test("/pool/one-page-frees-alternate-between-pools",
+			test_pool_one_page_frees_alternate_between_pools);
 	add_module_test("/pool/threads-alloc-and-free-then-account-back",
 			test_pool_threads_alloc_and_free_then_account_back);
 	add_module_test("/pool/lookups-hold-while-other-pools-come-and-go",
