@@ -96,6 +96,28 @@ static void hbmem_heap_add(struct hbmem_heap *heap)
 	hbmem_heaps[hbmem_heap_count++] = heap;
 }
 
+/*
+ * The carveout heap already set up that shares memory with [base, base +
+ * size), or NULL. Two heaps over the same pages would give them to two
+ * owners at once.
+ */
+static struct hbmem_heap *hbmem_carveout_overlap(u64 base, u64 size)
+{
+	unsigned int i;
+
+	/* an empty or wrapping range is refused by hbmem_carveout_init() */
+	if (!size || base + size < base)
+		return NULL;
+	for (i = 0; i < hbmem_heap_count; i++) {
+		struct hbmem_heap *h = hbmem_heaps[i];
+
+		if (h->type == HBMEM_HEAP_TYPE_CARVEOUT &&
+		    base < h->base + h->size && h->base < base + size)
+			return h;
+	}
+	return NULL;
+}
+
 /* One carveout= entry: NAME:SIZE@BASE[:uncached]. */
 static int hbmem_parse_carveout(const char *spec)
 {
@@ -129,6 +151,12 @@ static int hbmem_parse_carveout(const char *spec)
 		goto err_syntax;
 	}
 
+	heap = hbmem_carveout_overlap(base, size);
+	if (heap) {
+		pr_err("carveout '%s': overlaps heap %s\n", spec, heap->name);
+		ret = -EBUSY;
+		goto out;
+	}
 	heap = hbmem_heap_new(name);
 	if (!heap) {
 		pr_err("carveout '%s': bad or duplicate name\n", spec);

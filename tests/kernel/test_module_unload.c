@@ -21,18 +21,24 @@ static int unload(void)
 	return syscall(SYS_delete_module, "hbmem", O_NONBLOCK) ? -errno : 0;
 }
 
-static int load(void)
+static int load_args(const char *args)
 {
 	const char *ko = getenv("HBMEM_KO");
-	const char *args = getenv("HBMEM_MODULE_ARGS");
 	int fd, ret;
 
 	fd = open(ko, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = syscall(SYS_finit_module, fd, args ? args : "", 0) ? -errno : 0;
+	ret = syscall(SYS_finit_module, fd, args, 0) ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+static int load(void)
+{
+	const char *args = getenv("HBMEM_MODULE_ARGS");
+
+	return load_args(args ? args : "");
 }
 
 static int loaded(void)
@@ -170,6 +176,58 @@ static int test_unloads_after_last_buffer_and_reloads(void *arg)
 	return KTEST_PASS;
 }
 
+/*
+ * Two carveouts over the same physical memory would hand the same pages to
+ * two owners: a module load naming overlapping ranges must fail, and leave
+ * nothing behind. Ends with the module loaded as before.
+ */
+static int test_overlapping_carveouts_refused(void *arg)
+{
+	const struct kheap *c;
+	unsigned long long base;
+	char args[256];
+	int r, i;
+
+	(void)arg;
+	if (!getenv("HBMEM_KO") || !*getenv("HBMEM_KO"))
+		return ktest_skip("HBMEM_KO not set (run under run-in-guest.sh)");
+	c = ktest_heap_find(heaps, nheaps, HBMEM_HEAP_TYPE_CARVEOUT, 0, 0);
+	if (!c || !c->info.base || c->info.size < (8 << 20))
+		return ktest_skip("no carveout of 8 MiB with a known base");
+	base = c->info.base;
+
+	for (i = 0; i < 50 && (r = unload()) == -EAGAIN; i++)
+		usleep(100 * 1000);
+	KTEST_CHECK(r == 0, "unload: %s", strerror(-r));
+
+	/* partly overlapping, then the very same range twice */
+	snprintf(args, sizeof(args),
+		 "carveout=ovl_a:4M@%#llx,ovl_b:4M@%#llx page_heap=",
+		 base, base + (2 << 20));
+	r = load_args(args);
+	if (r == 0)
+		unload();
+	KTEST_CHECK(r == -EBUSY, "loading with %s gave %d, not EBUSY", args, r);
+	snprintf(args, sizeof(args),
+		 "carveout=ovl_a:4M@%#llx,ovl_b:4M@%#llx page_heap=", base, base);
+	r = load_args(args);
+	if (r == 0)
+		unload();
+	KTEST_CHECK(r == -EBUSY, "loading with %s gave %d, not EBUSY", args, r);
+	/* touching is not overlapping */
+	snprintf(args, sizeof(args),
+		 "carveout=ovl_a:4M@%#llx,ovl_b:4M@%#llx page_heap=",
+		 base + (4 << 20), base);
+	r = load_args(args);
+	KTEST_CHECK(r == 0, "loading with %s: %s", args, strerror(-r));
+	KTEST_CHECK(unload() == 0, "unloading the adjacent carveouts");
+	KTEST_CHECK(!loaded(), "a refused load left the module behind");
+
+	r = load();
+	KTEST_CHECK(r == 0, "reloading %s: %s", getenv("HBMEM_KO"), strerror(-r));
+	return KTEST_PASS;
+}
+
 static const struct ktest tests[] = {
 	KTEST("unload/refused_while_a_buffer_lives", test_unload_refused_while_a_buffer_lives),
 	KTEST("unload/refused_while_only_a_device_holds_a_buffer",
@@ -178,6 +236,8 @@ static const struct ktest tests[] = {
 	      test_unload_refused_while_a_device_node_is_open),
 	KTEST("unload/succeeds_after_last_buffer_is_freed_and_reloads",
 	      test_unloads_after_last_buffer_and_reloads),
+	KTEST("unload/overlapping_carveouts_refused",
+	      test_overlapping_carveouts_refused),
 };
 
 int main(void)
