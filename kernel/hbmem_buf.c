@@ -387,6 +387,8 @@ static void hbmem_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	iosys_map_clear(map);
 }
 
+static void hbmem_buffer_drop_view(struct hbmem_buffer *buf);
+
 static void hbmem_dmabuf_release(struct dma_buf *dmabuf)
 {
 	struct hbmem_view *view = dmabuf->priv;
@@ -394,15 +396,14 @@ static void hbmem_dmabuf_release(struct dma_buf *dmabuf)
 
 	mutex_lock(&buf->lock);
 	list_del(&view->node);
-	buf->nviews--;
 	/* What this handle added to the consume count goes with it. */
 	buf->consume -= min(buf->consume, view->consume);
 	mutex_unlock(&buf->lock);
-	wake_up_all(&buf->wq);
 
 	put_pid(view->pid);
 	mutex_destroy(&view->lock);
 	kfree(view);
+	hbmem_buffer_drop_view(buf);
 	hbmem_buffer_put(buf);
 }
 
@@ -427,7 +428,11 @@ struct hbmem_view *hbmem_view_from_dmabuf(struct dma_buf *dmabuf)
 	return dmabuf->priv;
 }
 
-/* A new buffer of @size bytes (page-aligned) with one reference. */
+/*
+ * A new buffer of @size bytes (page-aligned) with one reference. Its share
+ * id is reserved but names nothing until hbmem_buffer_publish(), so nobody
+ * can import the buffer before its first view exists.
+ */
 struct hbmem_buffer *hbmem_buffer_create(struct hbmem_heap *heap, u64 size)
 {
 	struct hbmem_buffer *buf;
@@ -450,7 +455,7 @@ struct hbmem_buffer *hbmem_buffer_create(struct hbmem_heap *heap, u64 size)
 
 	idr_preload(GFP_KERNEL);
 	spin_lock(&hbmem_ids_lock);
-	id = idr_alloc_cyclic(&hbmem_ids, buf, 1, INT_MAX, GFP_NOWAIT);
+	id = idr_alloc_cyclic(&hbmem_ids, NULL, 1, INT_MAX, GFP_NOWAIT);
 	spin_unlock(&hbmem_ids_lock);
 	idr_preload_end();
 	if (id < 0) {
@@ -468,15 +473,61 @@ err_free_buffer:
 	return ERR_PTR(ret);
 }
 
+/* Make the share id of @buf name it, once its first view is exported. */
+void hbmem_buffer_publish(struct hbmem_buffer *buf)
+{
+	spin_lock(&hbmem_ids_lock);
+	idr_replace(&hbmem_ids, buf, buf->share_id);
+	spin_unlock(&hbmem_ids_lock);
+}
+
+/*
+ * Count a view of @buf about to be exported, unless the buffer has already
+ * died (-ENOENT): the count keeps it alive until the view exists.
+ */
+static int hbmem_buffer_reserve_view(struct hbmem_buffer *buf)
+{
+	int ret = 0;
+
+	mutex_lock(&buf->lock);
+	if (buf->dead)
+		ret = -ENOENT;
+	else
+		buf->nviews++;
+	mutex_unlock(&buf->lock);
+	return ret;
+}
+
+/*
+ * A view of @buf is gone, or was never made. With the last one the buffer
+ * dies: its share id stops naming it and its memory goes back to the heap,
+ * whoever still holds a reference (waiters keep only the struct).
+ */
+static void hbmem_buffer_drop_view(struct hbmem_buffer *buf)
+{
+	bool dead;
+
+	mutex_lock(&buf->lock);
+	dead = !--buf->nviews;
+	if (dead)
+		WRITE_ONCE(buf->dead, true);
+	mutex_unlock(&buf->lock);
+
+	if (dead) {
+		spin_lock(&hbmem_ids_lock);
+		idr_remove(&hbmem_ids, buf->share_id);
+		spin_unlock(&hbmem_ids_lock);
+		buf->heap->ops->free(buf->heap, buf);
+	}
+	wake_up_all(&buf->wq);
+}
+
 static void hbmem_buffer_release(struct kref *ref)
 {
 	struct hbmem_buffer *buf = container_of(ref, struct hbmem_buffer, ref);
 
-	spin_lock(&hbmem_ids_lock);
-	idr_remove(&hbmem_ids, buf->share_id);
-	spin_unlock(&hbmem_ids_lock);
-
-	buf->heap->ops->free(buf->heap, buf);
+	/* Every buffer got a view reserved, so its last drop has freed it. */
+	WARN_ON_ONCE(!buf->dead);
 	mutex_destroy(&buf->lock);
 	kfree(buf);
 }
@@ -547,7 +598,7 @@ struct hbmem_buffer *hbmem_buffer_get_by_phys(phys_addr_t phys, u64 len)
 /*
  * A new dma-buf over [offset, offset + len) of @buf. On success the view
  * takes over the caller's buffer reference; on failure the caller keeps
- * it.
+ * it. A buffer whose last view is gone stays dead: -ENOENT.
  */
 struct dma_buf *hbmem_view_export(struct hbmem_buffer *buf, u64 offset,
 				  u64 len, u32 fd_flags)
@@ -555,10 +606,16 @@ struct dma_buf *hbmem_view_export(struct hbmem_buffer *buf, u64 offset,
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct hbmem_view *view;
 	struct dma_buf *dmabuf;
+	int ret;
 
+	ret = hbmem_buffer_reserve_view(buf);
+	if (ret)
+		return ERR_PTR(ret);
 	view = kzalloc(sizeof(*view), GFP_KERNEL);
-	if (!view)
+	if (!view) {
+		hbmem_buffer_drop_view(buf);
 		return ERR_PTR(-ENOMEM);
+	}
 
 	view->buf = buf;
 	view->offset = offset;
@@ -578,13 +635,14 @@ struct dma_buf *hbmem_view_export(struct hbmem_buffer *buf, u64 offset,
 		put_pid(view->pid);
 		mutex_destroy(&view->lock);
 		kfree(view);
+		hbmem_buffer_drop_view(buf);
 		return dmabuf;
 	}
 	view->dmabuf = dmabuf;
 
+	/* nviews already counts it (hbmem_buffer_reserve_view()) */
 	mutex_lock(&buf->lock);
 	list_add_tail(&view->node, &buf->views);
-	buf->nviews++;
 	mutex_unlock(&buf->lock);
 	wake_up_all(&buf->wq);
 	return dmabuf;

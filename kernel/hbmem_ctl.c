@@ -186,21 +186,45 @@ static int hbmem_ctl_import(void __user *uptr)
 				&imp.fd);
 }
 
-/* Sleep until *@counter <= @target; see the uapi header for @timeout_ms. */
+/*
+ * 0 when the count is at @target or below; -ENOENT when it is not and
+ * never will be: the buffer died, so nobody can reach it to change it.
+ * -EAGAIN otherwise.
+ */
+static int hbmem_wait_result(struct hbmem_buffer *buf, unsigned int *counter,
+			     u32 target)
+{
+	if (READ_ONCE(*counter) <= target)
+		return 0;
+	return READ_ONCE(buf->dead) ? -ENOENT : -EAGAIN;
+}
+
+/* After a wait that saw its condition: the count got there, or it died. */
+static int hbmem_wait_end(struct hbmem_buffer *buf, unsigned int *counter,
+			  u32 target)
+{
+	return hbmem_wait_result(buf, counter, target) == -ENOENT ? -ENOENT : 0;
+}
+
+/*
+ * Sleep until *@counter <= @target; see the uapi header for @timeout_ms.
+ * A buffer that dies meanwhile ends the wait with -ENOENT.
+ */
 static int hbmem_wait_count(struct hbmem_buffer *buf, unsigned int *counter,
 			    u32 target, s64 timeout_ms)
 {
 	long ret;
 
-	if (READ_ONCE(*counter) <= target)
-		return 0;
+	ret = hbmem_wait_result(buf, counter, target);
+	if (ret != -EAGAIN)
+		return ret;
 	if (!timeout_ms)
 		return -ETIMEDOUT;
 
 	if (timeout_ms < 0) {
 		ret = wait_event_interruptible(buf->wq,
-					       READ_ONCE(*counter) <= target);
-		return ret ? -EINTR : 0;
+				hbmem_wait_result(buf, counter, target) != -EAGAIN);
+		return ret ? -EINTR : hbmem_wait_end(buf, counter, target);
 	}
 
 	/*
@@ -208,12 +232,12 @@ static int hbmem_wait_count(struct hbmem_buffer *buf, unsigned int *counter,
 	 * must never end before the time the caller asked for.
 	 */
 	ret = wait_event_interruptible_timeout(buf->wq,
-					       READ_ONCE(*counter) <= target,
-					       msecs_to_jiffies(min_t(s64, timeout_ms,
-								      INT_MAX)) + 1);
+				hbmem_wait_result(buf, counter, target) != -EAGAIN,
+				msecs_to_jiffies(min_t(s64, timeout_ms,
+						       INT_MAX)) + 1);
 	if (ret < 0)
 		return -EINTR;
-	return ret ? 0 : -ETIMEDOUT;
+	return ret ? hbmem_wait_end(buf, counter, target) : -ETIMEDOUT;
 }
 
 static int hbmem_ctl_count(unsigned int cmd, void __user *uptr)

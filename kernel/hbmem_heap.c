@@ -303,6 +303,7 @@ static long hbmem_heap_alloc(struct hbmem_heap *heap,
 		hbmem_buffer_put(buf);
 		return PTR_ERR(dmabuf);
 	}
+	hbmem_buffer_publish(buf);
 
 	return hbmem_publish_fd(dmabuf, data->fd_flags, uptr, data, out_size,
 				&data->fd);

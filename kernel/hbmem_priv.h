@@ -15,10 +15,11 @@
  *                       counts)              whole buffer or    device)
  *                                            a part of it)
  *
- * A view holds a reference on its buffer; the buffer returns its memory to
- * the heap when the last view is released. The dma-buf core holds a
- * reference on this module for every exported dma-buf, so heaps outlive
- * all their buffers.
+ * A view holds a reference on its buffer. When the last view is released
+ * the buffer dies: its memory goes back to the heap and its share id stops
+ * naming it, even if a waiter still holds a reference (which then keeps
+ * only the struct). The dma-buf core holds a reference on this module for
+ * every exported dma-buf, so heaps outlive all their buffers.
  */
 #ifndef HBMEM_PRIV_H
 #define HBMEM_PRIV_H
@@ -86,11 +87,12 @@ struct hbmem_buffer {
 	phys_addr_t phys;	/* carveout: start of the buffer */
 	struct sg_table pages;	/* page heap: one entry per chunk, unmapped */
 
-	struct mutex lock;	/* views, nviews, consume */
+	struct mutex lock;	/* views, nviews, consume, dead */
 	struct list_head views;
-	unsigned int nviews;
+	unsigned int nviews;	/* live views and views being exported */
 	unsigned int consume;
-	wait_queue_head_t wq;	/* woken when nviews or consume change */
+	bool dead;		/* last view gone: memory and share id given up */
+	wait_queue_head_t wq;	/* woken when nviews, consume or dead change */
 };
 
 struct hbmem_view {
@@ -124,6 +126,7 @@ typedef int (*hbmem_walk_fn)(unsigned long pfn, u64 bytes, void *ctx);
 int hbmem_buffer_walk(struct hbmem_buffer *buf, u64 offset, u64 len,
 		      hbmem_walk_fn fn, void *ctx);
 struct hbmem_buffer *hbmem_buffer_create(struct hbmem_heap *heap, u64 size);
+void hbmem_buffer_publish(struct hbmem_buffer *buf);
 void hbmem_buffer_put(struct hbmem_buffer *buf);
 struct hbmem_buffer *hbmem_buffer_get_by_id(u32 share_id);
 struct hbmem_buffer *hbmem_buffer_get_by_phys(phys_addr_t phys, u64 len);

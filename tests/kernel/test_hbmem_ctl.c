@@ -585,6 +585,85 @@ static int test_buf_next_walks_live_buffers(void *arg)
 	return KTEST_PASS;
 }
 
+/* HEAP_QUERY for heap @index; 0 or -errno. */
+static int heap_query(int ctl, uint32_t index, struct hbmem_heap_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->index = index;
+	return ioctl(ctl, HBMEM_IOC_HEAP_QUERY, info) ? -errno : 0;
+}
+
+/*
+ * A waiter holds a buffer for its counts, not as a handle: when the last
+ * handle goes the buffer dies at once, whoever waits on it. Its memory is
+ * back in the heap, its share id is unknown (no import brings it back)
+ * and a consume wait that nothing can satisfy any more ends with ENOENT.
+ */
+static int test_buffer_dies_with_last_handle_despite_waiters(void *arg)
+{
+	struct hbmem_count c;
+	struct hbmem_heap_info before, after;
+	struct hbmem_buf_info a;
+	int ctl = ktest_ctl_open(), fa, fi, p[2], status, n;
+	int64_t t0;
+	pid_t child;
+	char ch;
+
+	(void)arg;
+	if (!carveout)
+		return ktest_skip("no cached carveout heap");
+	KTEST_CHECK(!heap_query(ctl, carveout->info.index, &before), "HEAP_QUERY");
+	fa = alloc_on(carveout, 1 << 20);
+	KTEST_CHECK(fa >= 0 && !ktest_buf_info(ctl, fa, &a), "alloc failed");
+	memset(&c, 0, sizeof(c));
+	c.ref.share_id = a.share_id;
+	c.ref.flags = HBMEM_REF_BY_SHARE_ID;
+	KTEST_CHECK(!ioctl(ctl, HBMEM_IOC_CONSUME_INC, &c) && c.count == 1,
+		    "CONSUME_INC by share id: %s", strerror(errno));
+
+	KTEST_CHECK(!pipe(p), "pipe");
+	child = fork();
+	if (child == 0) {
+		close(fa);
+		c.target = 0;
+		c.timeout_ms = 5000;
+		ch = 'w';
+		if (write(p[1], &ch, 1) != 1)
+			_exit(3);
+		if (!ioctl(ctl, HBMEM_IOC_CONSUME_WAIT, &c))
+			_exit(2);
+		_exit(errno == ENOENT ? 0 : errno == ETIMEDOUT ? 1 : 2);
+	}
+	KTEST_CHECK(read(p[0], &ch, 1) == 1, "child did not start");
+	usleep(300 * 1000);	/* the child is asleep in its wait */
+	t0 = now_ms();
+	close(fa);
+
+	fi = ktest_import(ctl, a.share_id, 0, 0);
+	KTEST_CHECK(fi == -ENOENT,
+		    "the buffer came back by share id after its last handle closed (%d)",
+		    fi);
+	memset(&c, 0, sizeof(c));
+	c.ref.share_id = a.share_id;
+	c.ref.flags = HBMEM_REF_BY_SHARE_ID;
+	KTEST_CHECK(ioctl(ctl, HBMEM_IOC_SHARE_COUNT_GET, &c) && errno == ENOENT,
+		    "a dead buffer's share id still answers (count %u)", c.count);
+	KTEST_CHECK(!heap_query(ctl, carveout->info.index, &after), "HEAP_QUERY");
+	KTEST_CHECK(after.free == before.free,
+		    "a waiter keeps the memory: free %llu, %llu before the alloc",
+		    (unsigned long long)after.free,
+		    (unsigned long long)before.free);
+
+	while ((n = waitpid(child, &status, 0)) < 0 && errno == EINTR)
+		;
+	KTEST_CHECK(n == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "the consume wait on the dead buffer did not end with ENOENT (status %#x)",
+		    status);
+	KTEST_CHECK(now_ms() - t0 < 4000, "the wait ended only after %lld ms",
+		    (long long)(now_ms() - t0));
+	return KTEST_PASS;
+}
+
 static const struct ktest tests[] = {
 	KTEST("ctl/version_is_1_and_counts_heaps", test_version_is_1_and_counts_heaps),
 	KTEST("ctl/heap_query_describes_every_heap", test_heap_query_describes_heaps),
@@ -599,6 +678,8 @@ static const struct ktest tests[] = {
 	KTEST("ctl/pids_lists_allocator_and_importer_processes", test_pids_lists_allocator_and_importers),
 	KTEST("ctl/phys_for_root_on_carveouts_only", test_phys_for_root_on_carveouts_only),
 	KTEST("ctl/buf_next_walks_live_buffers", test_buf_next_walks_live_buffers),
+	KTEST("ctl/buffer_dies_with_last_handle_despite_waiters",
+	      test_buffer_dies_with_last_handle_despite_waiters),
 };
 
 int main(void)
