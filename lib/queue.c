@@ -422,6 +422,50 @@ static void sleep_barrier(const struct hbmem_queue *q)
 /* ---- ids and headers -------------------------------------------------- */
 
 /*
+ * Fork. The child has only the forking thread, and a queue's sides may be
+ * biased to threads it lacks, one of them perhaps inside a call at the
+ * fork (its busy mark set for good), or spinlocked by one, or counted as
+ * a waiter: the child's first take of such a lock (destroy, module close)
+ * would wait forever, and a destroyed queue would wait for its waiters to
+ * leave. So the child forgets those threads. The table lock is held
+ * across the fork so that the header list is whole in the child. A queue
+ * that another thread was using at the fork may be mid-call in the child:
+ * the child can destroy it and use queues of its own.
+ */
+static void queue_atfork_prepare(void)
+{
+	pthread_mutex_lock(&table_lock);
+}
+
+static void queue_atfork_parent(void)
+{
+	pthread_mutex_unlock(&table_lock);
+}
+
+static struct hbmem_queue *header_at(uint32_t index);
+
+static void queue_atfork_child(void)
+{
+	struct hbmem_queue *q;
+	uint32_t i;
+
+	for (i = 0; i < headers; i++) {
+		q = header_at(i);
+		hbmem_block_forget_threads(&q->plock);
+		hbmem_block_forget_threads(&q->clock);
+		ctr_set(&q->producers_waiting, 0);
+		ctr_set(&q->consumers_waiting, 0);
+		if (q->zombie) {
+			/* its waiters were other threads: none is left */
+			q->zombie = false;
+			q->next_free = free_headers;
+			free_headers = q;
+		}
+	}
+	pthread_mutex_unlock(&table_lock);
+}
+
+/*
  * Ids are (sequence << index bits | index) xor a per-process key, so they
  * do not look like small counters and an id from another run or a made-up
  * value is very unlikely to name a live queue.
@@ -439,6 +483,8 @@ static void id_key_init(void)
 	}
 	__atomic_store_n(&id_key, key, __ATOMIC_RELAXED);
 	spin_allowed = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	pthread_atfork(queue_atfork_prepare, queue_atfork_parent,
+		       queue_atfork_child);
 }
 
 static struct hbmem_queue *header_at(uint32_t index)

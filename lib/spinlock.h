@@ -291,4 +291,22 @@ static inline void hbmem_block_unlock_claimable(struct hbmem_block *l)
 	hbmem_spin_unlock(&l->lock);
 }
 
+/*
+ * In a fork child, from a pthread_atfork() child handler: only the forking
+ * thread exists there, and it is inside no lock. A bias owned by another
+ * thread goes (@l becomes a plain spinlock), and the busy mark and the
+ * spinlock are cleared: their holder, if any, does not exist in the child
+ * and would never let go, so the child's first take would wait forever.
+ * What @l guards is left as the vanished thread left it.
+ */
+static inline void hbmem_block_forget_threads(struct hbmem_block *l)
+{
+	uintptr_t o = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+
+	if (o != HBMEM_BLOCK_CLAIMABLE && o != hbmem_self())
+		__atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->busy, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->lock, 0, __ATOMIC_RELEASE);
+}
+
 #endif /* HBMEM_SPINLOCK_H */

@@ -14,8 +14,11 @@
  * publishers use a full fence instead of relying on the sleeper's
  * membarrier().
  */
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "test-util.h"
 
@@ -856,6 +859,124 @@ static void test_overwrite_producer_and_consumer_threads_account_for_every_item(
 	g_rand_free(rand);
 }
 
+/* ---- fork: the child lacks the threads that own the sides ------------- */
+
+typedef struct {
+	Run run;
+	hb_mem_buf_queue_t queue;
+	gint stop;
+	gint rounds;
+} Looper;
+
+/*
+ * Go round dequeue, queue, request, release without pause: this thread
+ * owns both sides' bias and is inside one of them most of the time.
+ */
+static gpointer side_owning_loop(gpointer data)
+{
+	Looper *l = data;
+	int32_t slot, ret;
+	Item it = { 0 };
+
+	while (!g_atomic_int_get(&l->stop)) {
+		ret = hb_mem_dequeue_buf(&l->queue, &slot, NULL, WAIT_MS);
+		if (!ret)
+			ret = hb_mem_queue_buf(&l->queue, slot, &it);
+		if (!ret)
+			ret = hb_mem_request_buf(&l->queue, &slot, &it, WAIT_MS);
+		if (!ret)
+			ret = hb_mem_release_buf(&l->queue, slot);
+		if (ret) {
+			run_fail(&l->run, "round", ret,
+				 (uint64_t)g_atomic_int_get(&l->rounds));
+			break;
+		}
+		g_atomic_int_inc(&l->rounds);
+	}
+	g_atomic_int_set(&l->run.done, 1);
+	return NULL;
+}
+
+/*
+ * In the child, destroy its copy of the queue and make and use a queue of
+ * its own: exit 0 when all went as it should. Only this thread exists
+ * there, so the threads that own the inherited queue's sides are gone, and
+ * may have been inside a call at the fork.
+ */
+static int __attribute__((noreturn)) fork_child(hb_mem_buf_queue_t *inherited)
+{
+	hb_mem_buf_queue_t q = { .count = 2, .item_size = sizeof(Item) };
+	int32_t slot;
+	Item it = { 0 };
+
+	alarm(20);	/* the parent gives up sooner; never linger */
+	if (hb_mem_destroy_buf_queue(inherited) != 0)
+		_exit(2);
+	if (hb_mem_create_buf_queue(&q) != 0 ||
+	    hb_mem_dequeue_buf(&q, &slot, NULL, 0) != 0 ||
+	    hb_mem_queue_buf(&q, slot, &it) != 0 ||
+	    hb_mem_request_buf(&q, &slot, &it, 0) != 0 ||
+	    hb_mem_release_buf(&q, slot) != 0 ||
+	    hb_mem_destroy_buf_queue(&q) != 0)
+		_exit(3);
+	_exit(0);
+}
+
+/* Wait up to @us for child @pid; kill it and fail when it hangs. */
+static int wait_child_within(pid_t pid, int64_t us)
+{
+	int64_t end = g_get_monotonic_time() + us;
+	int status;
+	pid_t r;
+
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0) {
+		if (g_get_monotonic_time() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			g_error("the fork child hung on the inherited queue");
+		}
+		g_usleep(1000);
+	}
+	g_assert_cmpint(r, ==, pid);
+	return status;
+}
+
+/*
+ * A thread of the parent owns both sides' bias and is inside a call at
+ * most forks: the child, where that thread does not exist, must still be
+ * able to destroy its copy of the queue (which takes both sides from the
+ * owner: a bias the child inherited from a thread it lacks, possibly
+ * marked inside) and to use queues of its own.
+ */
+static void test_a_fork_child_destroys_a_queue_whose_side_owners_it_lacks(
+	TestModule *m, gconstpointer d)
+{
+	guint forks = scaled(40, 4), i;
+	Looper l = { 0 };
+	int status;
+	pid_t pid;
+
+	for (i = 0; i < forks; i++) {
+		l = (Looper){ 0 };
+		l.queue = make_queue(4);
+		l.run.thread = g_thread_new("owner", side_owning_loop, &l);
+		while (g_atomic_int_get(&l.rounds) < 100 &&
+		       !g_atomic_int_get(&l.run.done))
+			g_usleep(100);
+		pid = fork();
+		g_assert_cmpint(pid, >=, 0);
+		if (pid == 0)
+			fork_child(&l.queue);
+		status = wait_child_within(pid, 10 * G_USEC_PER_SEC);
+		g_assert_true(WIFEXITED(status));
+		g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+		g_atomic_int_set(&l.stop, 1);
+		join_within(&l.run, BOUND_US);
+		assert_run_ok(&l.run, "owner");
+		assert_ok(hb_mem_destroy_buf_queue(&l.queue));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -886,5 +1007,8 @@ int main(int argc, char **argv)
 	add_module_test(
 		"/queue-sides/overwrite-producer-and-consumer-threads-account-for-every-item",
 		test_overwrite_producer_and_consumer_threads_account_for_every_item);
+	add_module_test(
+		"/queue-sides/a-fork-child-destroys-a-queue-whose-side-owners-it-lacks",
+		test_a_fork_child_destroys_a_queue_whose_side_owners_it_lacks);
 	return g_test_run();
 }
