@@ -64,6 +64,9 @@ static bool hbmem_name_ok(const char *name)
 
 	if (!len || len >= HBMEM_HEAP_NAME_LEN)
 		return false;
+	/* dma_heap/. and dma_heap/.. are no device nodes devtmpfs can make */
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
 	for (i = 0; i < len; i++) {
 		if (!isalnum(name[i]) && !strchr("_-.", name[i]))
 			return false;

@@ -228,6 +228,46 @@ static int test_overlapping_carveouts_refused(void *arg)
 	return KTEST_PASS;
 }
 
+/*
+ * A heap named "." or ".." would get the device node /dev/dma_heap/. or
+ * /dev/dma_heap/.., which devtmpfs cannot create: a heap nobody can reach.
+ * Such names must fail the load. Ends with the module loaded as before.
+ */
+static int test_dot_heap_names_refused(void *arg)
+{
+	static const char *const bad[] = {
+		"page_heap=..", "page_heap=.",
+		"carveout=..:4M@0x30000000 page_heap=",
+	};
+	unsigned int i;
+	int r, n;
+
+	(void)arg;
+	if (!getenv("HBMEM_KO") || !*getenv("HBMEM_KO"))
+		return ktest_skip("HBMEM_KO not set (run under run-in-guest.sh)");
+	for (n = 0; n < 50 && (r = unload()) == -EAGAIN; n++)
+		usleep(100 * 1000);
+	KTEST_CHECK(r == 0, "unload: %s", strerror(-r));
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = load_args(bad[i]);
+		if (r == 0)
+			unload();
+		KTEST_CHECK(r == -EINVAL, "loading with %s gave %d, not EINVAL",
+			    bad[i], r);
+	}
+	r = load_args("page_heap=.a..b");
+	KTEST_CHECK(r == 0, "loading with page_heap=.a..b: %s", strerror(-r));
+	for (n = 0; n < 50 && access("/dev/dma_heap/.a..b", F_OK); n++)
+		usleep(100 * 1000);
+	KTEST_CHECK(!access("/dev/dma_heap/.a..b", F_OK), "no node for heap .a..b");
+	KTEST_CHECK(unload() == 0, "unloading the .a..b heap");
+
+	r = load();
+	KTEST_CHECK(r == 0, "reloading %s: %s", getenv("HBMEM_KO"), strerror(-r));
+	return KTEST_PASS;
+}
+
 static const struct ktest tests[] = {
 	KTEST("unload/refused_while_a_buffer_lives", test_unload_refused_while_a_buffer_lives),
 	KTEST("unload/refused_while_only_a_device_holds_a_buffer",
@@ -238,6 +278,7 @@ static const struct ktest tests[] = {
 	      test_unloads_after_last_buffer_and_reloads),
 	KTEST("unload/overlapping_carveouts_refused",
 	      test_overlapping_carveouts_refused),
+	KTEST("unload/dot_heap_names_refused", test_dot_heap_names_refused),
 };
 
 int main(void)
