@@ -290,20 +290,34 @@ sink_copy (GstHbmemSink * self, GstBuffer * in)
 
 /* ---- GstBaseSink ----------------------------------------------------- */
 
-/* Wait for a streaming consumer, unless unlocked (flush, shutdown). */
-static gboolean
+/*
+ * Wait for a streaming consumer. An unlock (a flush, or PLAYING -> PAUSED,
+ * where GstBaseSink unlocks render() and then wants it to wait in
+ * gst_base_sink_wait_preroll()) ends the wait; when the element then
+ * goes on (back to PLAYING), so does the wait. GST_FLOW_OK once a consumer
+ * streams, else what wait_preroll() said (FLUSHING).
+ */
+static GstFlowReturn
 sink_wait_for_client (GstHbmemSink * self)
 {
-  gboolean ok;
+  GstFlowReturn ret = GST_FLOW_OK;
 
   g_mutex_lock (&self->lock);
-  self->waiters++;
-  while (!hbmem_sink_any_ready_locked (self) && !self->unlocked)
-    g_cond_wait (&self->cond, &self->lock);
-  self->waiters--;
-  ok = !self->unlocked;
+  for (;;) {
+    self->waiters++;
+    while (!hbmem_sink_any_ready_locked (self) && !self->unlocked)
+      g_cond_wait (&self->cond, &self->lock);
+    self->waiters--;
+    if (!self->unlocked)
+      break;
+    g_mutex_unlock (&self->lock);
+    ret = gst_base_sink_wait_preroll (GST_BASE_SINK (self));
+    g_mutex_lock (&self->lock);
+    if (ret != GST_FLOW_OK)
+      break;
+  }
   g_mutex_unlock (&self->lock);
-  return ok;
+  return ret;
 }
 
 static GstFlowReturn
@@ -319,8 +333,12 @@ gst_hbmem_sink_render (GstBaseSink * bsink, GstBuffer * in)
   GList *l;
   guint i, attempt;
 
-  if (self->wait_for_connection && !sink_wait_for_client (self))
-    return GST_FLOW_FLUSHING;
+  if (self->wait_for_connection) {
+    GstFlowReturn ret = sink_wait_for_client (self);
+
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
 
   if (sink_buffer_is_hbmem (in)) {
     buf = gst_buffer_ref (in);

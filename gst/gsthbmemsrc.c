@@ -868,6 +868,43 @@ protocol:
   return GST_FLOW_ERROR;
 }
 
+/*
+ * Streaming now: tell the sink (HELLO), from here on it sends us buffers.
+ * The socket queue may be full of upstream events sent before (a burst
+ * of navigation or QoS the sink has not read yet): wait for room then,
+ * until unlocked (GST_FLOW_FLUSHING).
+ */
+static GstFlowReturn
+src_say_hello (GstHbmemSrc * self)
+{
+  struct hbmem_ipc_hello hello = { (guint32) getpid (), 0, 0 };
+  gboolean flushing = FALSE;
+  int ret;
+
+  for (;;) {
+    g_mutex_lock (&self->conn->lock);
+    ret = hbmem_ipc_send (self->conn->sock, HBMEM_IPC_HELLO, &hello,
+        sizeof (hello), NULL, 0);
+    g_mutex_unlock (&self->conn->lock);
+    if (ret != -EAGAIN || flushing)
+      break;
+    gst_poll_fd_ctl_read (self->poll, &self->pollfd, FALSE);
+    gst_poll_fd_ctl_write (self->poll, &self->pollfd, TRUE);
+    flushing = gst_poll_wait (self->poll, GST_CLOCK_TIME_NONE) < 0 &&
+        errno == EBUSY;
+    gst_poll_fd_ctl_write (self->poll, &self->pollfd, FALSE);
+    gst_poll_fd_ctl_read (self->poll, &self->pollfd, TRUE);
+  }
+  if (ret == -EAGAIN)
+    return GST_FLOW_FLUSHING;
+  if (ret < 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+        ("The producer (hbmemsink) went away."), ("%s", g_strerror (-ret)));
+    return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_OK;
+}
+
 static GstFlowReturn
 gst_hbmem_src_create (GstPushSrc * psrc, GstBuffer ** out)
 {
@@ -877,18 +914,9 @@ gst_hbmem_src_create (GstPushSrc * psrc, GstBuffer ** out)
   int ret;
 
   if (!self->said_hello) {
-    struct hbmem_ipc_hello hello = { (guint32) getpid (), 0, 0 };
-
-    /* streaming now: from here on the sink sends us buffers */
-    g_mutex_lock (&self->conn->lock);
-    ret = hbmem_ipc_send (self->conn->sock, HBMEM_IPC_HELLO, &hello,
-        sizeof (hello), NULL, 0);
-    g_mutex_unlock (&self->conn->lock);
-    if (ret < 0) {
-      GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-          ("The producer (hbmemsink) went away."), ("%s", g_strerror (-ret)));
-      return GST_FLOW_ERROR;
-    }
+    flow = src_say_hello (self);
+    if (flow != GST_FLOW_OK)
+      return flow;
     self->said_hello = TRUE;
   }
   g_mutex_lock (&self->conn->lock);
@@ -982,7 +1010,9 @@ gst_hbmem_src_start (GstBaseSrc * bsrc)
     gst_clear_object (&self->wrappers);
     return FALSE;
   }
+  GST_OBJECT_LOCK (self);
   self->conn = conn_new (sock);
+  GST_OBJECT_UNLOCK (self);
   self->poll = gst_poll_new (TRUE);
   gst_poll_fd_init (&self->pollfd);
   self->pollfd.fd = sock;
@@ -1085,21 +1115,32 @@ static gboolean
 gst_hbmem_src_event (GstBaseSrc * bsrc, GstEvent * event)
 {
   GstHbmemSrc *self = GST_HBMEM_SRC (bsrc);
+  HbmemSrcConn *conn;
   gboolean sent = FALSE;
 
-  if (self->conn && gst_hbmem_ipc_event_is_forwarded (event, TRUE)) {
+  /*
+   * Any thread (navigation from the application, QoS from downstream),
+   * while stop() may drop the connection: hold a ref on it (after stop it
+   * is closed and nothing is sent).
+   */
+  GST_OBJECT_LOCK (self);
+  conn = self->conn ? conn_ref (self->conn) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (conn && gst_hbmem_ipc_event_is_forwarded (event, TRUE)) {
     gchar *text = gst_hbmem_ipc_event_to_text (event);
 
-    g_mutex_lock (&self->conn->lock);
-    if (text && self->conn->sock >= 0)
-      sent = hbmem_ipc_send_event (self->conn->sock, GST_EVENT_TYPE (event),
+    g_mutex_lock (&conn->lock);
+    if (text && conn->sock >= 0)
+      sent = hbmem_ipc_send_event (conn->sock, GST_EVENT_TYPE (event),
           GST_EVENT_SEQNUM (event), text) == 0;
-    g_mutex_unlock (&self->conn->lock);
+    g_mutex_unlock (&conn->lock);
     g_free (text);
     GST_DEBUG_OBJECT (self, "%s event %s to the sink",
         sent ? "sent" : "could not send", GST_EVENT_TYPE_NAME (event));
   }
   /* reconfigure also concerns our own pad; the rest is the base class's */
+  if (conn)
+    conn_unref (conn);
   if (GST_EVENT_TYPE (event) == GST_EVENT_RECONFIGURE ||
       !gst_hbmem_ipc_event_is_forwarded (event, TRUE))
     return GST_BASE_SRC_CLASS (parent_class)->event (bsrc, event);

@@ -1005,6 +1005,124 @@ test_sink_drops_hostile_consumer (Fixture * f, gconstpointer d)
   g_free (log);
 }
 
+/* ---- state changes ---------------------------------------------------- */
+
+/* Set @e to @state and wait (bounded) for it; the state change result. */
+static GstStateChangeReturn
+set_state_wait (GstElement * e, GstState state)
+{
+  GstStateChangeReturn r = gst_element_set_state (e, state);
+
+  if (r == GST_STATE_CHANGE_ASYNC)
+    r = gst_element_get_state (e, NULL, NULL, 5 * GST_SECOND);
+  return r;
+}
+
+/*
+ * PLAYING -> PAUSED -> PLAYING while hbmemsink waits for its first
+ * consumer (wait-for-connection) behind a non-live source: GstBaseSink
+ * unlocks render() for the pause and wants it to wait for preroll, not to
+ * fail. A render that returned FLUSHING stopped the source's task, so the
+ * pause never completed (no buffer to preroll) and nothing streamed again.
+ */
+static void
+test_producer_pauses_while_waiting_for_a_consumer (Fixture * f,
+    gconstpointer d)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc ! video/x-raw,format=NV12,"
+      "width=64,height=48 ! hbmemsink socket-path=%s", f->sock);
+  GstElement *prod = gst_parse_launch (desc, NULL);
+  gint64 end = g_get_monotonic_time () + CHILD_TIMEOUT_US;
+  Consumer *c;
+  guint i;
+
+  g_assert_nonnull (prod);
+  g_assert_cmpint (set_state_wait (prod, GST_STATE_PLAYING), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  for (i = 0; i < 3; i++) {
+    /* render() is waiting for a consumer by now */
+    g_usleep (100 * 1000);
+    g_assert_cmpint (set_state_wait (prod, GST_STATE_PAUSED), ==,
+        GST_STATE_CHANGE_SUCCESS);
+    g_usleep (100 * 1000);
+    g_assert_cmpint (set_state_wait (prod, GST_STATE_PLAYING), ==,
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  c = consumer_new (f->sock, NULL);
+  while (c->hashes->len < 5 && g_get_monotonic_time () < end)
+    g_assert_true (consumer_step (c, FALSE, NULL));
+  g_assert_no_error (c->error);
+  g_assert_cmpuint (c->hashes->len, >=, 5);
+  consumer_free (c);
+  g_assert_cmpint (set_state_wait (prod, GST_STATE_NULL), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (prod);
+  g_free (desc);
+}
+
+static gint spam_stop;
+
+/* Upstream events at hbmemsrc's pad, from another thread, until told. */
+static gpointer
+spam_upstream_events (gpointer data)
+{
+  GstPad *pad = gst_element_get_static_pad (GST_ELEMENT (data), "src");
+
+  while (!g_atomic_int_get (&spam_stop))
+    gst_pad_send_event (pad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM,
+            gst_structure_new_empty ("hbmem-test-spam")));
+  gst_object_unref (pad);
+  return NULL;
+}
+
+/*
+ * Upstream events (navigation from the application, QoS from a
+ * downstream thread) reach hbmemsrc from any thread, also while it stops:
+ * the connection they are sent on must not go away under them (it did:
+ * stop() freed it while an event used it, a crash).
+ */
+static void
+test_upstream_events_during_state_changes (Fixture * f, gconstpointer d)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,format=NV12,width=64,height=48 ! hbmemsink "
+      "socket-path=%s", f->sock);
+  GstElement *prod = gst_parse_launch (desc, NULL);
+  GstElement *cons, *src;
+  GThread *spammer;
+  gchar *cdesc;
+  guint i;
+
+  g_assert_nonnull (prod);
+  g_assert_cmpint (set_state_wait (prod, GST_STATE_PLAYING), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  cdesc = g_strdup_printf ("hbmemsrc name=src socket-path=%s ! "
+      "fakesink sync=false", f->sock);
+  cons = gst_parse_launch (cdesc, NULL);
+  g_assert_nonnull (cons);
+  src = gst_bin_get_by_name (GST_BIN (cons), "src");
+  g_atomic_int_set (&spam_stop, 0);
+  spammer = g_thread_new ("spam", spam_upstream_events, src);
+  for (i = 0; i < 100; i++) {
+    g_assert_cmpint (set_state_wait (cons, GST_STATE_PLAYING), ==,
+        GST_STATE_CHANGE_SUCCESS);
+    g_usleep (g_random_int_range (0, 3000));
+    g_assert_cmpint (set_state_wait (cons, GST_STATE_READY), ==,
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  g_atomic_int_set (&spam_stop, 1);
+  g_thread_join (spammer);
+  gst_object_unref (src);
+  g_assert_cmpint (set_state_wait (cons, GST_STATE_NULL), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (cons);
+  g_assert_cmpint (set_state_wait (prod, GST_STATE_NULL), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (prod);
+  g_free (cdesc);
+  g_free (desc);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1053,6 +1171,10 @@ main (int argc, char **argv)
       test_upstream_events_reach_the_producer);
   ADD ("source-survives-hostile-sink", test_source_survives_hostile_sink);
   ADD ("sink-drops-hostile-consumer", test_sink_drops_hostile_consumer);
+  ADD ("producer-pauses-while-waiting-for-a-consumer",
+      test_producer_pauses_while_waiting_for_a_consumer);
+  ADD ("upstream-events-during-state-changes",
+      test_upstream_events_during_state_changes);
   ret = g_test_run ();
   gst_deinit ();
   return ret;
