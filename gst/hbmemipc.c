@@ -124,6 +124,15 @@ static int64_t ipc_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Whether @path names something other than a socket (hbmemsink never
+ * replaces such a file, so nobody will ever listen there). */
+static int ipc_not_a_socket(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && !S_ISSOCK(st.st_mode);
+}
+
 int hbmem_ipc_connect(const char *path, int timeout_ms, int *fd)
 {
 	const struct timespec pause = { 0, 10 * 1000 * 1000 };
@@ -147,6 +156,9 @@ int hbmem_ipc_connect(const char *path, int timeout_ms, int *fd)
 		}
 		ret = -errno;
 		close(s);
+		/* a file that is no socket never becomes one: no waiting */
+		if (ret == -ECONNREFUSED && ipc_not_a_socket(path))
+			return -ENOTSOCK;
 		/* not there yet, nobody listening yet, or backlog full */
 		if (ret != -ENOENT && ret != -ECONNREFUSED && ret != -EAGAIN)
 			return ret;

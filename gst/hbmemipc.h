@@ -171,7 +171,8 @@ int hbmem_ipc_accept(int listen_fd, int *fd);
 
 /*
  * Connect to @path, retrying while it does not exist or nobody listens
- * yet, for up to @timeout_ms (0: one try). -ETIMEDOUT when time ran out.
+ * yet, for up to @timeout_ms (0: one try). -ETIMEDOUT when time ran out;
+ * -ENOTSOCK at once when @path is a file but no socket.
  * The new fd in *@fd (CLOEXEC, non-blocking) is owned by the caller.
  */
 int hbmem_ipc_connect(const char *path, int timeout_ms, int *fd);

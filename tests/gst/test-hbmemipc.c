@@ -103,6 +103,7 @@ static void test_listen_rejects_bad_paths(void)
 	char *dir = g_dir_make_tmp("hbmemipc-XXXXXX", NULL);
 	char *file = g_build_filename(dir, "plain-file", NULL);
 	char longp[200];
+	gint64 t0;
 	int fd = -1;
 
 	memset(longp, 'a', sizeof(longp) - 1);
@@ -117,6 +118,12 @@ static void test_listen_rejects_bad_paths(void)
 	g_assert_cmpint(fd, ==, -1);
 	g_assert_cmpint(hbmem_ipc_connect(longp, 0, &fd), ==, -ENAMETOOLONG);
 	g_assert_cmpint(hbmem_ipc_connect(file, -1, &fd), ==, -EINVAL);
+	/* no socket, and none will come: said at once, not after the wait */
+	t0 = g_get_monotonic_time();
+	g_assert_cmpint(hbmem_ipc_connect(file, 3000, &fd), ==, -ENOTSOCK);
+	g_assert_cmpint(g_get_monotonic_time() - t0, <, 1000 * 1000);
+	g_assert_cmpint(hbmem_ipc_connect(dir, 3000, &fd), ==, -ENOTSOCK);
+	g_assert_cmpint(fd, ==, -1);
 	g_unlink(file);
 	g_rmdir(dir);
 	g_free(file);
