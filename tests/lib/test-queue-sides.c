@@ -14,6 +14,7 @@
  * publishers use a full fence instead of relying on the sleeper's
  * membarrier().
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -859,6 +860,105 @@ static void test_overwrite_producer_and_consumer_threads_account_for_every_item(
 	g_rand_free(rand);
 }
 
+/* ---- signals interrupting waiters ------------------------------------- */
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+typedef struct {
+	gint done;
+	hb_mem_buf_queue_t queue;
+	int64_t timeout;
+	int32_t ret;
+	int64_t elapsed_us;
+	Item item;
+} Waiter;
+
+/* One request with @w->timeout: its code, item and how long it took. */
+static void *timed_request(void *data)
+{
+	Waiter *w = data;
+	int64_t t0 = g_get_monotonic_time();
+	int32_t slot;
+
+	w->ret = hb_mem_request_buf(&w->queue, &slot, &w->item, w->timeout);
+	w->elapsed_us = g_get_monotonic_time() - t0;
+	if (w->ret == 0)
+		w->ret = hb_mem_release_buf(&w->queue, slot);
+	g_atomic_int_set(&w->done, 1);
+	return NULL;
+}
+
+/* Signal thread @t every 2 ms for @us, or until @w is done. */
+static void pester(Waiter *w, pthread_t t, int64_t us)
+{
+	int64_t stop = g_get_monotonic_time() + us;
+
+	while (!g_atomic_int_get(&w->done) && g_get_monotonic_time() < stop) {
+		pthread_kill(t, SIGUSR1);
+		g_usleep(2000);
+	}
+}
+
+/* Keep signalling @t until @w is done (bounded), then join it. */
+static void pester_and_join(Waiter *w, pthread_t t)
+{
+	pester(w, t, BOUND_US);
+	if (!g_atomic_int_get(&w->done))
+		g_error("a signalled waiter did not return within %d s",
+			(int)(BOUND_US / G_USEC_PER_SEC));
+	g_assert_cmpint(pthread_join(t, NULL), ==, 0);
+}
+
+/*
+ * A signal handler (no SA_RESTART) runs on a waiting thread every 2 ms:
+ * a timed wait still lasts its whole timeout and ends with TIMEOUT, and a
+ * wait without limit (-1, or INT64_MAX ms) still ends only when an item
+ * comes, and gets it. An interrupted sleep means look again, never an
+ * early end or an error.
+ */
+static void test_signals_interrupting_waiters_end_no_wait_early(
+	TestModule *m, gconstpointer d)
+{
+	static const int64_t untimed[] = { -1, INT64_MAX };
+	struct sigaction sa = { .sa_handler = on_sigusr1 }, old;
+	Waiter w;
+	pthread_t t;
+	int32_t slot;
+	guint i;
+
+	g_assert_cmpint(sigaction(SIGUSR1, &sa, &old), ==, 0);
+
+	w = (Waiter){ .queue = make_queue(2), .timeout = 300 };
+	g_assert_cmpint(pthread_create(&t, NULL, timed_request, &w), ==, 0);
+	pester_and_join(&w, t);
+	assert_hb(w.ret, HB_MEM_ERR_TIMEOUT);
+	g_assert_cmpint(w.elapsed_us, >=, 300 * 1000);
+	assert_ok(hb_mem_destroy_buf_queue(&w.queue));
+
+	for (i = 0; i < G_N_ELEMENTS(untimed); i++) {
+		Item it = { .seq = 7 + i, .check = item_check(7 + i, 0) };
+
+		w = (Waiter){ .queue = make_queue(2), .timeout = untimed[i] };
+		g_assert_cmpint(pthread_create(&t, NULL, timed_request, &w), ==,
+				0);
+		pester(&w, t, 200 * 1000);
+		if (g_atomic_int_get(&w.done))
+			g_error("a wait of %" G_GINT64_FORMAT " ms ended early: 0x%x",
+				untimed[i], (unsigned)w.ret);
+		assert_ok(hb_mem_dequeue_buf(&w.queue, &slot, NULL, 0));
+		assert_ok(hb_mem_queue_buf(&w.queue, slot, &it));
+		pester_and_join(&w, t);
+		assert_ok(w.ret);
+		g_assert_cmpuint(w.item.seq, ==, it.seq);
+		g_assert_cmpuint(w.item.check, ==, it.check);
+		assert_ok(hb_mem_destroy_buf_queue(&w.queue));
+	}
+	g_assert_cmpint(sigaction(SIGUSR1, &old, NULL), ==, 0);
+}
+
 /* ---- fork: the child lacks the threads that own the sides ------------- */
 
 typedef struct {
@@ -1007,6 +1107,9 @@ int main(int argc, char **argv)
 	add_module_test(
 		"/queue-sides/overwrite-producer-and-consumer-threads-account-for-every-item",
 		test_overwrite_producer_and_consumer_threads_account_for_every_item);
+	add_module_test(
+		"/queue-sides/signals-interrupting-waiters-end-no-wait-early",
+		test_signals_interrupting_waiters_end_no_wait_early);
 	add_module_test(
 		"/queue-sides/a-fork-child-destroys-a-queue-whose-side-owners-it-lacks",
 		test_a_fork_child_destroys_a_queue_whose_side_owners_it_lacks);
