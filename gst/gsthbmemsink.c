@@ -545,16 +545,22 @@ gst_hbmem_sink_start (GstBaseSink * bsink)
   GError *err = NULL;
   int ret;
 
-  if (!self->socket_path) {
+  /* the file stop() removes is the one bound here, whatever the property
+   * says by then */
+  GST_OBJECT_LOCK (self);
+  self->listen_path = g_strdup (self->socket_path);
+  GST_OBJECT_UNLOCK (self);
+  if (!self->listen_path) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No socket-path set."),
         (NULL));
     return FALSE;
   }
-  ret = hbmem_ipc_listen (self->socket_path, &self->listen_fd);
+  ret = hbmem_ipc_listen (self->listen_path, &self->listen_fd);
   if (ret < 0) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
-        ("Could not listen on %s.", self->socket_path),
+        ("Could not listen on %s.", self->listen_path),
         ("%s", g_strerror (-ret)));
+    g_clear_pointer (&self->listen_path, g_free);
     return FALSE;
   }
   /* the eventfd is ours (closed in stop) */
@@ -564,7 +570,8 @@ gst_hbmem_sink_start (GstBaseSink * bsink)
         ("%s", g_strerror (errno)));
     close (self->listen_fd);
     self->listen_fd = -1;
-    unlink (self->socket_path);
+    unlink (self->listen_path);
+    g_clear_pointer (&self->listen_path, g_free);
     return FALSE;
   }
   self->poll = gst_poll_new (TRUE);
@@ -591,7 +598,8 @@ gst_hbmem_sink_start (GstBaseSink * bsink)
     self->wake_fd = -1;
     close (self->listen_fd);
     self->listen_fd = -1;
-    unlink (self->socket_path);
+    unlink (self->listen_path);
+    g_clear_pointer (&self->listen_path, g_free);
     block_table_unref (self->blocks);
     self->blocks = NULL;
     return FALSE;
@@ -638,8 +646,9 @@ gst_hbmem_sink_stop (GstBaseSink * bsink)
   if (self->listen_fd >= 0) {
     close (self->listen_fd);
     self->listen_fd = -1;
-    unlink (self->socket_path);
+    unlink (self->listen_path);
   }
+  g_clear_pointer (&self->listen_path, g_free);
   g_clear_pointer (&self->poll, gst_poll_free);
   if (self->pool) {
     gst_buffer_pool_set_active (self->pool, FALSE);

@@ -67,6 +67,7 @@ struct _GstHbmemSink
   GMutex lock;
   GCond cond;
   int listen_fd;
+  gchar *listen_path;           /* what listen_fd is bound to (start..stop) */
   GstPoll *poll;
   GThread *thread;
   GList *clients;

@@ -1123,6 +1123,44 @@ test_upstream_events_during_state_changes (Fixture * f, gconstpointer d)
   g_free (desc);
 }
 
+/*
+ * socket-path set while the sink runs (it applies from the next start):
+ * stopping removes the socket the sink listened on, never the file the
+ * property names by then (another producer's live socket here).
+ */
+static void
+test_socket_path_change_while_running (Fixture * f, gconstpointer d)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,format=NV12,width=64,height=48 ! hbmemsink name=s "
+      "socket-path=%s wait-for-connection=false", f->sock);
+  gchar *other = g_build_filename (f->dir, "other", NULL);
+  GstElement *prod = gst_parse_launch (desc, NULL);
+  GstElement *sink;
+  int lfd, cfd;
+
+  g_assert_nonnull (prod);
+  g_assert_cmpint (hbmem_ipc_listen (other, &lfd), ==, 0);
+  g_assert_cmpint (set_state_wait (prod, GST_STATE_PLAYING), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  g_assert_true (g_file_test (f->sock, G_FILE_TEST_EXISTS));
+  sink = gst_bin_get_by_name (GST_BIN (prod), "s");
+  g_object_set (sink, "socket-path", other, NULL);
+  g_assert_cmpint (set_state_wait (prod, GST_STATE_NULL), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  g_assert_false (g_file_test (f->sock, G_FILE_TEST_EXISTS));
+  /* the other socket is still there and still takes connections */
+  g_assert_true (g_file_test (other, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (hbmem_ipc_connect (other, 0, &cfd), ==, 0);
+  close (cfd);
+  close (lfd);
+  g_unlink (other);
+  gst_object_unref (sink);
+  gst_object_unref (prod);
+  g_free (other);
+  g_free (desc);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1175,6 +1213,8 @@ main (int argc, char **argv)
       test_producer_pauses_while_waiting_for_a_consumer);
   ADD ("upstream-events-during-state-changes",
       test_upstream_events_during_state_changes);
+  ADD ("socket-path-change-while-running",
+      test_socket_path_change_while_running);
   ret = g_test_run ();
   gst_deinit ();
   return ret;
