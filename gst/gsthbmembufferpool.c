@@ -240,6 +240,13 @@ hbmem_pool_set_video_layout (GstHbmemBufferPool * self, GstStructure * config,
   gsize W, H, w0, h0;
   HbmemLayout l;
 
+  /* GstVideoInfo takes width=0 / height=0 caps; hb_mem has no such frame */
+  if (GST_VIDEO_INFO_WIDTH (&self->info) <= 0 ||
+      GST_VIDEO_INFO_HEIGHT (&self->info) <= 0) {
+    GST_WARNING_OBJECT (self, "empty frame (%dx%d)",
+        GST_VIDEO_INFO_WIDTH (&self->info), GST_VIDEO_INFO_HEIGHT (&self->info));
+    return FALSE;
+  }
   gst_video_alignment_reset (&align);
   if (gst_buffer_pool_config_has_option (config,
           GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT) &&

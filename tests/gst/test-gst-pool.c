@@ -105,6 +105,11 @@ test_config_refuses_what_hb_mem_cannot_hold (Fixture * f, gconstpointer d)
   g_assert_false (configure (f->pool, "application/octet-stream", 0, 0, 0,
           TRUE, NULL));
   g_assert_false (configure (f->pool, NULL, 1024, 0, 0, TRUE, NULL));
+  /* GstVideoInfo parses these; a pool of them could never allocate */
+  g_assert_false (configure (f->pool,
+          "video/x-raw,format=NV12,width=0,height=64", 0, 0, 0, TRUE, NULL));
+  g_assert_false (configure (f->pool,
+          "video/x-raw,format=RGBA,width=64,height=0", 0, 0, 0, TRUE, NULL));
   g_assert_true (configure (f->pool,
           "video/x-raw,format=NV12,width=64,height=64", 0, 0, 0, TRUE, NULL));
 }
