@@ -46,7 +46,9 @@
  * 64-bit number of milliseconds: negative waits for ever, 0 only tests.
  * They fail with ETIMEDOUT when the time runs out and with EINTR when a
  * signal arrives; hbmem_count.count holds the count seen last in every
- * case where the buffer was found.
+ * case where the buffer was found. A waiter does not keep the buffer
+ * alive: when its last handle goes, a consume wait by share id that is not
+ * yet satisfied fails with ENOENT (nobody can lower the count any more).
  *
  * Buffers are named in these ioctls by the fd of one of their handles
  * (hbmem_ref.fd) or, with HBMEM_REF_BY_SHARE_ID in hbmem_ref.flags, by
