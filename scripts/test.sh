@@ -61,8 +61,8 @@ HBMEM_BROKER_STDERR=$PWD/build-asan/broker-stderr.log \
 	--suite lib --suite alloc --suite install --suite share \
 	--suite tools --suite gst --suite gst-ipc
 broker_clean build-asan/broker-stderr.log
-echo "== ASan+UBSan: GStreamer and V4L2 in the QEMU guest"
-run build-asan testlog-asan-v4l2 kernel-gst-v4l2
+echo "== ASan+UBSan: the driver's suite, GStreamer and V4L2 in the QEMU guest"
+run build-asan testlog-asan-v4l2 kernel-suite kernel-gst-v4l2
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 echo "== TSan: the threaded parts (pool, queue, share pool, broker client)"
