@@ -93,6 +93,15 @@ hbmem_sink_send_event_locked (GstHbmemSink * self, HbmemSinkClient * c,
 
   if (!text)
     return 0;                   /* nothing we can say about it */
+  if (strlen (text) + 1 > HBMEM_IPC_EVENT_MAX_TEXT) {
+    /* one datagram cannot carry it (a tag list with an image, say): the
+     * consumer is not at fault, it just does not get this event */
+    GST_WARNING_OBJECT (self, "%s event of %" G_GSIZE_FORMAT " bytes does "
+        "not fit a message (%u): not forwarded", GST_EVENT_TYPE_NAME (ev),
+        strlen (text), (guint) HBMEM_IPC_EVENT_MAX_TEXT);
+    g_free (text);
+    return 0;
+  }
   if (g_queue_is_empty (c->pending)) {
     ret = hbmem_ipc_send_event (c->sock, GST_EVENT_TYPE (ev),
         GST_EVENT_SEQNUM (ev), text);

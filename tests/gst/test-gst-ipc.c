@@ -1161,6 +1161,72 @@ test_socket_path_change_while_running (Fixture * f, gconstpointer d)
   g_free (desc);
 }
 
+/* Before the first buffer, a tag event bigger than one message. */
+static GstPadProbeReturn
+push_big_tags (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GString *big = g_string_new (NULL);
+
+  while (big->len < 3 * HBMEM_IPC_MAX_MSG)
+    g_string_append (big, "a comment nobody can fit in one datagram; ");
+  gst_pad_push_event (pad, gst_event_new_tag (gst_tag_list_new
+          (GST_TAG_COMMENT, big->str, NULL)));
+  gst_pad_push_event (pad, gst_event_new_tag (gst_tag_list_new
+          (GST_TAG_TITLE, "small", NULL)));
+  g_string_free (big, TRUE);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/*
+ * An event too big for one datagram (tags with cover art, a long comment)
+ * is not forwarded; the consumers stay (they were dropped as broken, so a
+ * producer with such tags lost every consumer, late joiners included).
+ */
+static void
+test_oversized_event_does_not_drop_consumers (Fixture * f, gconstpointer d)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=20 ! "
+      "capsfilter name=cf caps=video/x-raw,format=NV12,width=64,height=48 ! "
+      "hbmemsink socket-path=%s", f->sock);
+  GstElement *prod = gst_parse_launch (desc, NULL);
+  gint64 end = g_get_monotonic_time () + CHILD_TIMEOUT_US;
+  GstElement *cf;
+  GstPad *pad;
+  Consumer *c, *late = NULL;
+
+  g_assert_nonnull (prod);
+  cf = gst_bin_get_by_name (GST_BIN (prod), "cf");
+  pad = gst_element_get_static_pad (cf, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, push_big_tags, NULL,
+      NULL);
+  gst_object_unref (pad);
+  gst_object_unref (cf);
+  g_assert_cmpint (gst_element_set_state (prod, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  wait_socket (f);
+  c = consumer_new (f->sock, NULL);
+  while (consumer_step (c, FALSE, NULL)) {
+    g_assert_cmpint (g_get_monotonic_time (), <, end);
+    /* a late joiner gets the sticky tags (the small ones) */
+    if (!late && c->hashes->len == 5)
+      late = consumer_new (f->sock, NULL);
+  }
+  g_assert_no_error (c->error);
+  g_assert_true (c->eos);
+  g_assert_cmpuint (c->hashes->len, ==, 20);
+  g_assert_nonnull (late);
+  while (consumer_step (late, FALSE, NULL))
+    g_assert_cmpint (g_get_monotonic_time (), <, end);
+  g_assert_no_error (late->error);
+  g_assert_true (late->eos);
+  consumer_free (late);
+  consumer_free (c);
+  g_assert_cmpint (set_state_wait (prod, GST_STATE_NULL), ==,
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (prod);
+  g_free (desc);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1215,6 +1281,8 @@ main (int argc, char **argv)
       test_upstream_events_during_state_changes);
   ADD ("socket-path-change-while-running",
       test_socket_path_change_while_running);
+  ADD ("oversized-event-does-not-drop-consumers",
+      test_oversized_event_does_not_drop_consumers);
   ret = g_test_run ();
   gst_deinit ();
   return ret;
