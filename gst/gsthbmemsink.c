@@ -485,8 +485,13 @@ gst_hbmem_sink_event (GstBaseSink * bsink, GstEvent * event)
     if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
       hbmem_sink_drain_events_locked (self);
     g_mutex_unlock (&self->lock);
-    if (reap && self->poll)
-      gst_poll_restart (self->poll);
+    /*
+     * The socket thread drops the dead. gst_poll_restart() would wake it
+     * only if it is in its poll right now; busy elsewhere, it would go
+     * back to sleep without seeing them. The eventfd stays readable.
+     */
+    if (reap)
+      hbmem_sink_poke (self);
   }
   return GST_BASE_SINK_CLASS (parent_class)->event (bsink, event);
 }
