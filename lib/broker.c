@@ -141,11 +141,17 @@ static int spawn_broker(const char *sock)
 	snprintf(sock_arg, sizeof(sock_arg), "--socket=%s", sock);
 	snprintf(idle_arg, sizeof(idle_arg), "--idle-exit=%s",
 		 idle && *idle ? idle : DEFAULT_IDLE_EXIT);
+	/*
+	 * hbmem_lock may be ours: the atfork handlers keep out of it, here
+	 * and in the child's own fork in exec_broker()
+	 */
+	_hbmem_own_fork = true;
 	pid = fork();
-	if (pid < 0)
-		return -errno;
 	if (pid == 0)
 		exec_broker(argv, err && *err ? err : NULL);
+	_hbmem_own_fork = false;
+	if (pid < 0)
+		return -errno;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	hbmem_debug("started %s for %s", bin, sock);

@@ -270,6 +270,17 @@ void _hbmem_pools_cleanup(void);
 void _hbmem_queues_cleanup(void);
 
 /*
+ * Fork. hbmem_lock is held across a fork() (pthread_atfork, registered at
+ * the first open), so that a child finds the registry and the pool tables
+ * whole and the lock free; _hbmem_pools_atfork_child() then runs in the
+ * child, with it held. The library's own fork (starting the broker, which
+ * then execs) sets _hbmem_own_fork around it: its thread may hold
+ * hbmem_lock already, and its child uses nothing of ours.
+ */
+void _hbmem_pools_atfork_child(void);
+extern __thread bool _hbmem_own_fork;
+
+/*
  * hb_mem_free_buf() on a pool's backing buffer: -EBUSY while sub-allocations
  * live, else the pool's own state is torn down and 0 returned (the caller
  * then frees the object). Called with hbmem_lock held.

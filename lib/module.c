@@ -69,6 +69,38 @@ HBMEM_EXPORT int32_t hb_mem_get_version(uint32_t *major, uint32_t *minor,
 	return 0;
 }
 
+__thread bool _hbmem_own_fork;
+
+static void atfork_prepare(void)
+{
+	if (!_hbmem_own_fork)
+		pthread_mutex_lock(&hbmem_lock);
+}
+
+static void atfork_parent(void)
+{
+	if (!_hbmem_own_fork)
+		pthread_mutex_unlock(&hbmem_lock);
+}
+
+/*
+ * The child has only the forking thread: pools forget the others (which
+ * may have owned or been inside their locks). The objects another thread
+ * was changing at the fork are left as it left them.
+ */
+static void atfork_child(void)
+{
+	if (_hbmem_own_fork)
+		return;
+	_hbmem_pools_atfork_child();
+	pthread_mutex_unlock(&hbmem_lock);
+}
+
+static void atfork_init_once(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
 /* The condition variable is made once, on the monotonic clock. */
 static void cond_init_once(void)
 {
@@ -83,8 +115,11 @@ static void cond_init_once(void)
 static int module_init_locked(void)
 {
 	static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
+	static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 	long page = sysconf(_SC_PAGESIZE);
 	int ret;
+
+	pthread_once(&atfork_once, atfork_init_once);
 
 	if (page > 0)
 		hbmem_page_size = (size_t)page;

@@ -916,6 +916,21 @@ int _hbmem_pool_find_buf(struct hbmem_obj *obj, uint64_t addr,
 	return ret;
 }
 
+/*
+ * In a fork child, hbmem_lock held (module.c): every pool struct, live or
+ * spare, forgets the threads the child lacks (spinlock.h).
+ */
+void _hbmem_pools_atfork_child(void)
+{
+	struct hbmem_pool *p;
+	uint32_t i;
+
+	for (i = 0; i < naddr; i++)
+		hbmem_block_forget_threads(&by_addr->e[i].pool->lock);
+	for (p = spare; p; p = p->next_spare)
+		hbmem_block_forget_threads(&p->lock);
+}
+
 void _hbmem_pools_cleanup(void)
 {
 	pthread_mutex_lock(&hbmem_lock);

@@ -6,7 +6,10 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "test-util.h"
 #include "tlsf.h"
@@ -1057,6 +1060,116 @@ static void test_pool_outlives_its_creating_thread(TestModule *m,
 	assert_ok(hb_mem_pool_destroy(pool.fd));
 }
 
+/* ---- fork: the child lacks the threads that own the locks ---------------- */
+
+struct fork_looper {
+	hb_mem_pool_t pool;	/* made by the looping thread: it owns the bias */
+	gint ready, stop, failures;
+	bool registry;		/* loop on com buffers (hbmem_lock) instead */
+};
+
+static void *fork_loop_run(void *arg)
+{
+	struct fork_looper *l = arg;
+	hb_mem_common_buf_t b;
+
+	if (!l->registry && hb_mem_pool_create(16 * PAGE, 0, &l->pool) != 0)
+		g_atomic_int_inc(&l->failures);
+	g_atomic_int_set(&l->ready, 1);
+	while (!g_atomic_int_get(&l->stop)) {
+		int32_t ret = l->registry ?
+				      hb_mem_alloc_com_buf(PAGE, 0, &b) :
+				      hb_mem_pool_alloc_buf(l->pool.fd, 64, &b);
+
+		if (ret == 0)
+			ret = l->registry ? hb_mem_free_buf(b.fd) :
+					    hb_mem_pool_free_buf(addr_of(&b));
+		if (ret != 0) {
+			g_atomic_int_inc(&l->failures);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The child: only this thread exists. Destroy the inherited pool (busy if
+ * its owner held a block at the fork), use the library (the registry's
+ * lock, a pool of its own), then close the module, which destroys what is
+ * left. Exit status: 0 when all went as it should.
+ */
+static void __attribute__((noreturn)) fork_child_run(int32_t inherited)
+{
+	hb_mem_common_buf_t b;
+	hb_mem_pool_t own;
+	int32_t ret;
+
+	alarm(20);	/* the parent gives up sooner; never linger */
+	ret = hb_mem_pool_destroy(inherited);
+	if (ret != 0 && ret != HB_MEM_ERR_POOL_BUSY)
+		_exit(2);
+	if (hb_mem_alloc_com_buf(PAGE, 0, &b) != 0 || hb_mem_free_buf(b.fd))
+		_exit(3);
+	if (hb_mem_pool_create(4 * PAGE, 0, &own) != 0 ||
+	    hb_mem_pool_alloc_buf(own.fd, 64, &b) != 0 ||
+	    hb_mem_pool_free_buf(addr_of(&b)) != 0 ||
+	    hb_mem_pool_destroy(own.fd) != 0)
+		_exit(4);
+	if (hb_mem_module_close() != 0)
+		_exit(5);
+	_exit(0);
+}
+
+/*
+ * Threads of the parent are inside pool calls (owning the pool's bias) and
+ * registry calls at most forks: the child must still be able to use the
+ * library, destroy the inherited pool and close the module, none of which
+ * may wait for a thread the child does not have.
+ */
+static void test_pool_fork_child_uses_the_library_its_threads_were_in(
+	TestModule *m, gconstpointer d)
+{
+	const int forks = (int)test_scaled(30, 2);
+	struct fork_looper pl = { 0 }, rl = { .registry = true };
+	pthread_t pt, rt;
+	int status, i;
+	gint64 end;
+	pid_t pid, r;
+
+	g_assert_cmpint(pthread_create(&pt, NULL, fork_loop_run, &pl), ==, 0);
+	g_assert_cmpint(pthread_create(&rt, NULL, fork_loop_run, &rl), ==, 0);
+	while (!g_atomic_int_get(&pl.ready) || !g_atomic_int_get(&rl.ready))
+		g_usleep(100);
+	for (i = 0; i < forks; i++) {
+		g_usleep(1000);
+		pid = fork();
+		g_assert_cmpint(pid, >=, 0);
+		if (pid == 0)
+			fork_child_run(pl.pool.fd);
+		end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+		while ((r = waitpid(pid, &status, WNOHANG)) == 0) {
+			if (g_get_monotonic_time() > end) {
+				kill(pid, SIGKILL);
+				waitpid(pid, &status, 0);
+				g_error("fork %d: the child hung", i);
+			}
+			g_usleep(1000);
+		}
+		g_assert_cmpint(r, ==, pid);
+		g_assert_true(WIFEXITED(status));
+		g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+	}
+	g_atomic_int_set(&pl.stop, 1);
+	g_atomic_int_set(&rl.stop, 1);
+	g_assert_cmpint(pthread_join(pt, NULL), ==, 0);
+	g_assert_cmpint(pthread_join(rt, NULL), ==, 0);
+	g_assert_cmpint(pl.failures, ==, 0);
+	g_assert_cmpint(rl.failures, ==, 0);
+	g_assert_cmpint(pool_info(pl.pool.fd).cur_client_cnt, ==, 0);
+	assert_pool_valid(pl.pool.fd);
+	assert_ok(hb_mem_pool_destroy(pl.pool.fd));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1116,5 +1229,7 @@ int main(int argc, char **argv)
 			test_pool_creator_busy_while_another_thread_joins);
 	add_module_test("/pool/outlives-its-creating-thread",
 			test_pool_outlives_its_creating_thread);
+	add_module_test("/pool/fork-child-uses-the-library-its-threads-were-in",
+			test_pool_fork_child_uses_the_library_its_threads_were_in);
 	return g_test_run();
 }

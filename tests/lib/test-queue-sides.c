@@ -28,18 +28,6 @@
 /* Timeout of a wait that the other side is expected to end. */
 #define WAIT_MS 10000
 
-/*
- * @n items or rounds divided by $HBMEM_STRESS_SCALE (valgrind's setup and
- * the QEMU guest set it: there, threads crawl), at least @min.
- */
-static guint scaled(guint n, guint min)
-{
-	const char *scale = g_getenv("HBMEM_STRESS_SCALE");
-	guint d = scale ? (guint)MAX(atoi(scale), 1) : 1;
-
-	return MAX(n / d, min);
-}
-
 typedef struct {
 	uint64_t seq;
 	uint32_t producer;
@@ -214,7 +202,7 @@ static gpointer cancelling_consumer(gpointer data)
 static void test_a_million_items_pass_in_order_with_cancels_on_both_sides(
 	TestModule *m, gconstpointer d)
 {
-	const guint ITEMS = scaled(1000000, 20000);
+	const guint ITEMS = test_scaled(1000000, 20000);
 	hb_mem_buf_queue_t q = make_queue(16);
 	Side prod = { .queue = q, .items = ITEMS, .seed = 1 };
 	Side cons = { .queue = q, .items = ITEMS, .seed = 2 };
@@ -354,7 +342,7 @@ static void test_two_producers_and_two_consumers_see_every_item_once(
 	TestModule *m, gconstpointer d)
 {
 	enum { N = 2 };
-	const guint PER = scaled(200000, 5000);
+	const guint PER = test_scaled(200000, 5000);
 	Shared sh = { .queue = make_queue(8), .producers = N,
 		      .per_producer = PER };
 	Worker prod[N], cons[N];
@@ -408,7 +396,7 @@ static void wait_consumed(Shared *sh, gint n)
 static void test_third_threads_take_each_side_from_its_owner_mid_stream(
 	TestModule *m, gconstpointer d)
 {
-	const guint PER = scaled(100000, 5000);
+	const guint PER = test_scaled(100000, 5000);
 	Shared sh = { .queue = make_queue(16), .producers = 2,
 		      .per_producer = PER };
 	Worker p0 = { .sh = &sh, .id = 0 }, p1 = { .sh = &sh, .id = 1 };
@@ -737,7 +725,7 @@ static gpointer pausing_consumer(gpointer data)
 static void test_timed_waits_on_both_sides_are_woken_by_the_other_side(
 	TestModule *m, gconstpointer d)
 {
-	const guint ROUNDS = scaled(5000, 250);
+	const guint ROUNDS = test_scaled(5000, 250);
 	hb_mem_buf_queue_t q = make_queue(1);
 	PingPong prod = { .queue = q, .rounds = ROUNDS, .seed = 3 };
 	PingPong cons = { .queue = q, .rounds = ROUNDS, .seed = 4 };
@@ -1051,7 +1039,7 @@ static int wait_child_within(pid_t pid, int64_t us)
 static void test_a_fork_child_destroys_a_queue_whose_side_owners_it_lacks(
 	TestModule *m, gconstpointer d)
 {
-	guint forks = scaled(40, 4), i;
+	guint forks = test_scaled(40, 4), i;
 	Looper l = { 0 };
 	int status;
 	pid_t pid;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "test-util.h"
 
@@ -57,4 +58,12 @@ uint64_t test_heaps_used(void)
 		used += info.used;
 	}
 	return used;
+}
+
+guint test_scaled(guint n, guint min)
+{
+	const char *scale = g_getenv("HBMEM_STRESS_SCALE");
+	guint d = scale ? (guint)MAX(atoi(scale), 1) : 1;
+
+	return MAX(n / d, min);
 }

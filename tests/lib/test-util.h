@@ -53,4 +53,10 @@ void test_module_teardown(TestModule *m, gconstpointer data);
 /* Sum of the used bytes of every heap. */
 uint64_t test_heaps_used(void);
 
+/*
+ * @n items or rounds divided by $HBMEM_STRESS_SCALE (valgrind's setup and
+ * the QEMU guest set it: there, threads crawl), at least @min.
+ */
+guint test_scaled(guint n, guint min);
+
 #endif /* HBMEM_TEST_UTIL_H */
