@@ -108,6 +108,17 @@ static inline void hbmem_spin_unlock(uint32_t *lock)
  * create: microseconds while the process has one thread, an RCU grace
  * period (about 10 ms on a VM) once it has more.
  *
+ * Known window, not closed: an owner preempted between its first load of
+ * owner and its store busy = 1 may resume after its bias was revoked and
+ * the lock's memory reused (a pool struct or queue header handed to a new
+ * pool or queue) and biased to another thread; its back-out store busy = 0
+ * can then clear the new owner's mark while that owner is inside, and a
+ * later revocation would not wait for it. It takes a call on a pool or
+ * queue racing with its own destroy, that exact preemption, a create that
+ * reuses the memory, the new owner inside and a third thread's take, all
+ * at once; closing it needs a busy word per bias (or an atomic on the fast
+ * path), and the fast path is what the bias is for.
+ *
  * hbmem_block_enter() returns how the lock was taken, for
  * hbmem_block_leave(); hbmem_block_take() and hbmem_block_drop() keep it
  * in @held_biased instead, which only the holder touches.
