@@ -241,7 +241,9 @@ static void hbmem_dmabuf_unmap(struct dma_buf_attachment *attach,
  * CPU access brackets: make what devices wrote visible to the CPU (begin)
  * and what the CPU wrote visible to devices (end), for every device that
  * has the buffer mapped and for the kernel mapping. Resource mappings have
- * no pages to sync; they are only used where the range is not RAM.
+ * no pages to sync; they are only used where the range is not RAM. A sync
+ * names the direction its mapping was made with (the DMA API's rule; the
+ * user's direction says only what the CPU is about to do).
  */
 static int hbmem_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 					 enum dma_data_direction dir)
@@ -254,7 +256,7 @@ static int hbmem_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 		invalidate_kernel_vmap_range(view->vaddr, view->len);
 	list_for_each_entry(a, &view->attachments, node) {
 		if (a->mapped && !a->resource)
-			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, dir);
+			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
 	}
 	mutex_unlock(&view->lock);
 	return 0;
@@ -271,7 +273,7 @@ static int hbmem_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 		flush_kernel_vmap_range(view->vaddr, view->len);
 	list_for_each_entry(a, &view->attachments, node) {
 		if (a->mapped && !a->resource)
-			dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
+			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
 	}
 	mutex_unlock(&view->lock);
 	return 0;

@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/miscdevice.h>
+#include <linux/nospec.h>
 #include <linux/sched.h>
 #include <linux/uaccess.h>
 
@@ -36,7 +37,8 @@ static int hbmem_ctl_heap_query(void __user *uptr)
 	if (info.index >= hbmem_heap_count)
 		return -ENOENT;
 
-	heap = hbmem_heaps[info.index];
+	/* a user-chosen index: no speculative load past the array */
+	heap = hbmem_heaps[array_index_nospec(info.index, hbmem_heap_count)];
 	info.type = heap->type;
 	info.attrs = heap->attrs;
 	info.size = heap->size;
