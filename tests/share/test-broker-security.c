@@ -569,6 +569,107 @@ static void test_hostile_publication_table_is_not_trusted(BrokerFixture *f,
 	assert_ok(hb_mem_free_buf(c.fd));
 }
 
+/* ---- what may be a unit ------------------------------------------------ */
+
+/* A LEASE on raw socket @sock: the first id. */
+static int32_t raw_lease(int sock, uint32_t seq)
+{
+	struct hbmem_msg m, rep;
+
+	hbmem_proto_init(&m, HBMEM_MSG_LEASE, seq);
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), NULL, 0);
+	raw_reply(sock, seq, &rep);
+	g_assert_cmpint(rep.u.lease_rep.status, ==, 0);
+	return rep.u.lease_rep.first;
+}
+
+static void raw_register(int sock, uint32_t seq, int32_t id, int fd)
+{
+	struct hbmem_msg m;
+
+	hbmem_proto_init(&m, HBMEM_MSG_REGISTER, seq);
+	m.u.reg.id = id;
+	m.u.reg.size = 4096;
+	m.u.reg.reserved = 4096;
+	m.u.reg.holds = 1;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &fd, 1);
+}
+
+/*
+ * A client that registers its own connection as a unit and dies: the
+ * broker must not keep the socket (it would hold the connection open, so
+ * the death would never be seen and the holds never dropped).
+ */
+static int own_socket_fn(void *arg)
+{
+	int err, sock = raw_connect(&err);
+
+	(void)arg;
+	if (sock < 0)
+		return 10;
+	raw_register(sock, 2, raw_lease(sock, 1), sock);
+	return 0;	/* exits without waiting for an answer */
+}
+
+static void test_only_sealed_memory_is_a_unit(BrokerFixture *f,
+					      gconstpointer d)
+{
+	int err, sock, plain, tabfd;
+	struct hbmem_pub_slot *tab;
+	struct hbmem_msg m, rep;
+	size_t len = HBMEM_PUB_TABLE_SIZE;
+	char *path;
+	int32_t first;
+	pid_t pid;
+
+	sock = raw_connect(&err);
+	g_assert_cmpint(sock, >=, 0);
+	first = raw_lease(sock, 1);
+
+	/* a socket (its own connection): refused */
+	raw_register(sock, 2, first, sock);
+	expect_error(sock, 2, -EPERM);
+
+	/* a plain file (truncatable by its opener under every mapping) */
+	path = g_build_filename(f->dir, "plain", NULL);
+	plain = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	g_assert_cmpint(plain, >=, 0);
+	unlink(path);
+	g_free(path);
+	g_assert_cmpint(ftruncate(plain, 4096), ==, 0);
+	if (fcntl(plain, F_GET_SEALS) >= 0) {
+		g_test_message("the temporary directory is shmem: no plain "
+			       "unsealable file to try");
+	} else {
+		raw_register(sock, 3, first + 1, plain);
+		expect_error(sock, 3, -EPERM);
+		/* nor by way of the publication table */
+		tabfd = sealed_memfd(len, true);
+		tab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   tabfd, 0);
+		g_assert_true(tab != MAP_FAILED);
+		hbmem_proto_init(&m, HBMEM_MSG_HELLO, 4);
+		m.u.hello.slots = HBMEM_PUB_SLOTS;
+		m.u.hello.slot_size = sizeof(struct hbmem_pub_slot);
+		m.u.hello.fd = tabfd;
+		raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &tabfd, 1);
+		raw_reply(sock, 4, &rep);
+		g_assert_cmpint(rep.u.count_rep.status, ==, 0);
+		slot_set(tab, first + 2, plain, 4096);
+		g_assert_cmpint(import_status(sock, 5, first + 2), ==, -ENOENT);
+		munmap(tab, len);
+		close(tabfd);
+	}
+	close(plain);
+	close(sock);
+	broker_wait_units(0);
+
+	/* a client that sent its own connection and died is seen gone */
+	pid = spawn_child(own_socket_fn, NULL);
+	g_assert_cmpint(reap_child(pid), ==, 0);
+	broker_wait_units(0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -588,5 +689,7 @@ int main(int argc, char **argv)
 		test_malformed_messages_get_errors_and_broker_serves);
 	add_broker_test("/broker-security/hostile-publication-table-is-not-trusted",
 			test_hostile_publication_table_is_not_trusted);
+	add_broker_test("/broker-security/only-sealed-memory-is-a-unit",
+			test_only_sealed_memory_is_a_unit);
 	return g_test_run();
 }

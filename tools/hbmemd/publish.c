@@ -71,24 +71,35 @@ static bool slot_cas(struct hbmem_pub_slot *s, uint32_t from, uint32_t to)
 					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-/* Open the owner's fd @fdnum; it must be the memory the slot names. */
+/*
+ * Open the owner's fd @fdnum; it must be the memory the slot names. The
+ * link is first opened O_PATH (no open of the file itself: a device or
+ * FIFO the client pointed the slot at is never opened for real), and the
+ * file is reopened for reading and writing only once it is the regular
+ * file the slot names (units_adopt() then wants a sealed memfd).
+ */
 static int fetch_fd(pid_t pid, const struct hbmem_pub_slot *s, int *out)
 {
 	char path[64];
 	struct stat st;
-	int fd;
+	int pfd, fd;
 
 	if (s->fd < 0 || pid <= 0)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, s->fd);
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	if (fstat(pfd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_ino != s->ino) {
-		close(fd);
+		close(pfd);
 		return -ESTALE;
 	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", pfd);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	close(pfd);
+	if (fd < 0)
+		return -errno;
 	*out = fd;
 	return 0;
 }

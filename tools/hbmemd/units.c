@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "hbmemd.h"
@@ -123,23 +124,37 @@ static bool id_leased(int32_t id, const struct client *except)
 	return false;
 }
 
+#ifndef DMA_BUF_MAGIC
+#define DMA_BUF_MAGIC 0x444d4142	/* include/uapi/linux/magic.h */
+#endif
+
 /*
- * A memfd must be sealed against size changes, or a peer could shrink it
- * under every importer's mapping (SIGBUS). Other fds (dma-bufs) cannot
- * change size at all.
+ * What a unit may be: a memfd sealed against size changes (or a peer could
+ * shrink it under every importer's mapping: SIGBUS), or a dma-buf (which
+ * cannot change size at all). Anything else is refused: a regular file
+ * that cannot be sealed (a file on disk) could be truncated by whoever
+ * opened it, and a socket, pipe or device kept here could hold a
+ * connection's other end open (a client that dies would never be seen to)
+ * or hand importers an fd that is no memory at all.
  */
 static int fd_acceptable(int fd, uint64_t size, struct stat *st)
 {
+	struct statfs sfs;
 	int seals;
 
 	if (fstat(fd, st) < 0)
 		return -errno;
+	if (!S_ISREG(st->st_mode)) {
+		if (fstatfs(fd, &sfs) < 0 || sfs.f_type != DMA_BUF_MAGIC)
+			return -EPERM;
+		return 0;
+	}
 	seals = fcntl(fd, F_GET_SEALS);
-	if (seals >= 0 &&
+	if (seals < 0 ||
 	    (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) !=
 		    (F_SEAL_SHRINK | F_SEAL_GROW))
 		return -EPERM;
-	if (S_ISREG(st->st_mode) && (uint64_t)st->st_size < size)
+	if ((uint64_t)st->st_size < size)
 		return -EINVAL;
 	return 0;
 }
