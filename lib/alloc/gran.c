@@ -434,15 +434,16 @@ out:
 
 /* ---- public API ------------------------------------------------------- */
 
-static int gran_new(struct hbmem_region *r, uint32_t log2gran,
-		    uint32_t log2align, hb_mem_gran_t **out)
+/* A granule allocator over [@start, @start + @size) of region @r. */
+static int gran_new(struct hbmem_region *r, void *start, uint64_t size,
+		    uint32_t log2gran, uint32_t log2align, hb_mem_gran_t **out)
 {
 	struct hb_mem_gran *g = calloc(1, sizeof(*g));
 	int ret;
 
 	if (!g)
 		return -ENOMEM;
-	ret = _hbmem_gran_init(g, r->base, r->size, log2gran, log2align);
+	ret = _hbmem_gran_init(g, start, size, log2gran, log2align);
 	if (ret < 0) {
 		free(g);
 		return ret;
@@ -456,16 +457,27 @@ HBMEM_EXPORT int32_t hb_mem_gran_create(uint64_t size, int64_t flags,
 					uint32_t log2gran, uint32_t log2align,
 					hb_mem_gran_t **gran)
 {
+	uint64_t gsize = 1ull << log2gran, pad;
 	struct hbmem_region r;
+	uint8_t *start;
 	int ret;
 
 	if (!gran || log2gran < 4 || log2gran > 30 || log2align > log2gran ||
 	    size >> log2gran == 0 || size >> log2gran > GRAN_MAX)
 		return HB_MEM_ERR_INVALID_PARAMS;
-	ret = _hbmem_region_alloc(size, flags, &r);
+	/*
+	 * The buffer is only page aligned and granules are aligned to their
+	 * size: granules above a page need room to align the first one, or
+	 * a granule of the size asked for is lost (or the create fails).
+	 */
+	size = (size >> log2gran) << log2gran;
+	pad = gsize > hbmem_page_size ? gsize - hbmem_page_size : 0;
+	ret = _hbmem_region_alloc(size + pad, flags, &r);
 	if (ret < 0)
 		return _hbmem_err(ret);
-	ret = gran_new(&r, log2gran, log2align, gran);
+	start = (uint8_t *)(uintptr_t)_hbmem_align_up((uintptr_t)r.base, gsize);
+	ret = (uint64_t)(start - r.base) > pad ? -ENOMEM :
+	      gran_new(&r, start, size, log2gran, log2align, gran);
 	if (ret < 0)
 		_hbmem_region_free(&r);
 	return _hbmem_err(ret);
@@ -482,7 +494,8 @@ HBMEM_EXPORT int32_t hb_mem_gran_create_in(void *start, uint64_t size,
 	    ((uintptr_t)start & ((1ull << log2align) - 1)))
 		return HB_MEM_ERR_INVALID_PARAMS;
 	_hbmem_region_wrap(start, size, &r);
-	return _hbmem_err(gran_new(&r, log2gran, log2align, gran));
+	return _hbmem_err(gran_new(&r, start, size, log2gran, log2align,
+				   gran));
 }
 
 HBMEM_EXPORT int32_t hb_mem_gran_destroy(hb_mem_gran_t *gran)

@@ -249,7 +249,7 @@ HBMEM_EXPORT int32_t hb_mem_iob_pool_create(uint32_t nbuffers,
 {
 	uint32_t opts = _hbmem_dbg_options();
 	struct hb_mem_iob_pool *p;
-	uint64_t slot, total;
+	uint64_t slot, total, pad;
 	uint32_t i;
 	int ret;
 
@@ -275,12 +275,21 @@ HBMEM_EXPORT int32_t hb_mem_iob_pool_create(uint32_t nbuffers,
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	ret = _hbmem_region_alloc(total, flags, &p->region);
+	/* the buffer is only page aligned: room to align the first slot */
+	pad = align > hbmem_page_size ? align - hbmem_page_size : 0;
+	ret = _hbmem_region_alloc(total + pad, flags, &p->region);
 	if (ret < 0)
 		goto err_free;
+	p->base = (uint8_t *)(uintptr_t)_hbmem_align_up(
+		(uintptr_t)p->region.base, align);
+	if ((uint64_t)(p->base - p->region.base) > pad) {
+		/* a backend whose mappings are not page aligned */
+		_hbmem_region_free(&p->region);
+		ret = -ENOMEM;
+		goto err_free;
+	}
 	pthread_mutex_init(&p->lock, NULL);
 	_hbmem_dbg_owner_init(&p->dbg, HBMEM_DBG_IOB, "iob", iob_dbg_release);
-	p->base = p->region.base;
 	p->nbufs = nbuffers;
 	p->bufsize = bufsize;
 	p->slot = (uint32_t)slot;

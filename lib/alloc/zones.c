@@ -146,8 +146,10 @@ static int zones_layout(struct hb_mem_zones *z, const hb_mem_zones_config_t *c)
 	ret = _hbmem_mm_init(&z->runtime, "runtime", base + off, c->runtime);
 	if (ret < 0)
 		return ret;
-	off = _hbmem_align_up(off + c->runtime, gran > SECTION_ALIGN ? gran
-							   : SECTION_ALIGN);
+	/* the buffer zone's granules are aligned to their size in memory */
+	off = _hbmem_align_up((uintptr_t)base + off + c->runtime,
+			      gran > SECTION_ALIGN ? gran : SECTION_ALIGN) -
+	      (uintptr_t)base;
 	sec = c->buffer;
 	ret = _hbmem_gran_init(&z->buffer, base + off, sec, c->buffer_log2gran,
 			       6);
@@ -169,6 +171,9 @@ static uint64_t zones_size(const hb_mem_zones_config_t *c)
 	total = _hbmem_align_up(sys, SECTION_ALIGN) + c->runtime;
 	total = _hbmem_align_up(total, gran > SECTION_ALIGN ? gran
 							    : SECTION_ALIGN);
+	/* the buffer is only page aligned: room to align the buffer zone */
+	if (gran > hbmem_page_size)
+		total += gran - hbmem_page_size;
 	total += c->buffer;
 	return total < c->buffer || total < c->runtime ? 0 : total;
 }

@@ -135,6 +135,34 @@ static void test_gran_honours_alignment(int *f, gconstpointer d)
 	assert_ok(hb_mem_gran_destroy(g));
 }
 
+/*
+ * Granules larger than a page over a common buffer (only page aligned):
+ * every whole granule of the size asked for is there, and aligned.
+ */
+static void test_gran_create_granules_above_page_size(int *f,
+						      gconstpointer d)
+{
+	hb_mem_gran_info_t info;
+	hb_mem_gran_t *g;
+	uint64_t n;
+	uint8_t *p;
+
+	for (n = 1; n <= 4; n++) {
+		g = NULL;
+		assert_ok(hb_mem_gran_create(n << 20, 0, 20, 20, &g));
+		assert_ok(hb_mem_gran_info(g, &info));
+		g_assert_cmpuint(info.ngranules, ==, n);
+		p = hb_mem_gran_alloc(g, (size_t)n << 20);
+		g_assert_nonnull(p);
+		g_assert_cmpuint((uintptr_t)p % (1u << 20), ==, 0);
+		p[0] = 1;
+		p[(n << 20) - 1] = 2;
+		assert_ok(hb_mem_gran_free(g, p));
+		assert_ok(hb_mem_gran_check(g));
+		assert_ok(hb_mem_gran_destroy(g));
+	}
+}
+
 static void test_gran_reserve_keeps_range_out_of_use(int *f, gconstpointer d)
 {
 	hb_mem_gran_t *g = gran_new(256, 8);
@@ -369,6 +397,8 @@ int main(int argc, char **argv)
 		 test_gran_allocates_any_run_length_first_fit);
 	add_test("/gran/alloc/honours-alignment",
 		 test_gran_honours_alignment);
+	add_test("/gran/create/granules-above-page-size",
+		 test_gran_create_granules_above_page_size);
 	add_test("/gran/reserve/keeps-range-out-of-use",
 		 test_gran_reserve_keeps_range_out_of_use);
 	add_test("/gran/exhaustion/fails-then-recovers-fully",

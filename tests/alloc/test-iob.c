@@ -99,6 +99,30 @@ static void test_iob_alloc_returns_aligned_distinct_buffers(int *f,
 	assert_ok(hb_mem_iob_pool_destroy(p));
 }
 
+/* Alignments above the page size: the region is only page aligned. */
+static void test_iob_alloc_honours_alignment_above_page(int *f,
+							gconstpointer d)
+{
+	uint32_t align;
+	uint8_t *b[3];
+	int i;
+
+	for (align = 8192; align <= 65536; align <<= 1) {
+		hb_mem_iob_pool_t *p = pool_new(3, 100, align, 0);
+
+		for (i = 0; i < 3; i++) {
+			b[i] = hb_mem_iob_tryalloc(p, 0);
+			g_assert_nonnull(b[i]);
+			g_assert_cmpuint((uintptr_t)b[i] % align, ==, 0);
+			memset(b[i], i, 100);
+		}
+		for (i = 0; i < 3; i++)
+			assert_ok(hb_mem_iob_free(p, b[i]));
+		assert_ok(hb_mem_iob_check(p));
+		assert_ok(hb_mem_iob_pool_destroy(p));
+	}
+}
+
 static void test_iob_alloc_times_out_when_empty(int *f, gconstpointer d)
 {
 	hb_mem_iob_pool_t *p = pool_new(1, 64, 0, 0);
@@ -354,6 +378,8 @@ int main(int argc, char **argv)
 		 test_iob_free_rejects_foreign_pointer_and_double_free);
 	add_test("/iob/alloc/returns-aligned-distinct-buffers",
 		 test_iob_alloc_returns_aligned_distinct_buffers);
+	add_test("/iob/alloc/honours-alignment-above-page",
+		 test_iob_alloc_honours_alignment_above_page);
 	add_test("/iob/alloc/times-out-when-empty",
 		 test_iob_alloc_times_out_when_empty);
 	add_test("/iob/throttle/keeps-reserve-for-unthrottled",

@@ -204,6 +204,33 @@ static gpointer reader_main(gpointer p)
 	return NULL;
 }
 
+/* A buffer-zone granule above the page size: whole zone, aligned runs. */
+static void test_zones_buffer_granule_above_page_size(int *f,
+						      gconstpointer d)
+{
+	hb_mem_zones_config_t c = config();
+	hb_mem_zone_info_t i;
+	hb_mem_zones_t *z;
+	uint32_t lg;
+	uint8_t *p;
+
+	for (lg = 16; lg <= 20; lg += 2) {
+		z = NULL;
+		c.buffer_log2gran = lg;
+		c.buffer = 2ull << lg;
+		assert_ok(hb_mem_zones_create(&c, &z));
+		i = info_of(z, HB_MEM_ZONE_BUFFER, 0);
+		g_assert_cmpuint(i.size, ==, c.buffer);
+		p = hb_mem_zone_alloc(z, HB_MEM_ZONE_BUFFER, 0, c.buffer, 0);
+		g_assert_nonnull(p);
+		g_assert_cmpuint((uintptr_t)p % (1u << lg), ==, 0);
+		p[c.buffer - 1] = 1;
+		assert_ok(hb_mem_zone_free(z, p));
+		assert_ok(hb_mem_zones_check(z));
+		assert_ok(hb_mem_zones_destroy(z));
+	}
+}
+
 static void test_zones_shared_data_is_committed_and_acquired(int *f,
 							     gconstpointer d)
 {
@@ -326,6 +353,8 @@ int main(int argc, char **argv)
 		 test_zones_system_zone_bumps_per_cpu_and_releases_whole);
 	add_test("/zones/free/rejects-foreign-and-double-free",
 		 test_zones_free_rejects_foreign_and_double_free);
+	add_test("/zones/buffer/granule-above-page-size",
+		 test_zones_buffer_granule_above_page_size);
 	add_test("/zones/shared/committed-and-acquired",
 		 test_zones_shared_data_is_committed_and_acquired);
 	add_test("/zones/stress/half-full-validated-every-op",
