@@ -270,14 +270,19 @@ void _hbmem_pools_cleanup(void);
 void _hbmem_queues_cleanup(void);
 
 /*
- * Fork. hbmem_lock is held across a fork() (pthread_atfork, registered at
- * the first open), so that a child finds the registry and the pool tables
- * whole and the lock free; _hbmem_pools_atfork_child() then runs in the
- * child, with it held. The library's own fork (starting the broker, which
- * then execs) sets _hbmem_own_fork around it: its thread may hold
- * hbmem_lock already, and its child uses nothing of ours.
+ * Fork. module_lock, hbmem_lock and the queues' table lock are held across
+ * a fork() (pthread_atfork, registered at the first open, taking them in
+ * the library's lock order), so that a child finds the module, the
+ * registry, the pool tables and the queue headers whole and the locks
+ * free; the *_atfork_child() hooks then run in the child, with them held.
+ * The library's own fork (starting the broker, which then execs) sets
+ * _hbmem_own_fork around it: its thread holds module_lock and hbmem_lock
+ * already, and its child uses nothing of ours.
  */
 void _hbmem_pools_atfork_child(void);
+void _hbmem_queues_atfork_prepare(void);
+void _hbmem_queues_atfork_parent(void);
+void _hbmem_queues_atfork_child(void);
 extern __thread bool _hbmem_own_fork;
 
 /*

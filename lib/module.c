@@ -71,29 +71,38 @@ HBMEM_EXPORT int32_t hb_mem_get_version(uint32_t *major, uint32_t *minor,
 
 __thread bool _hbmem_own_fork;
 
+/* See hbmem_internal.h: the locks in their order (open/close, then ours). */
 static void atfork_prepare(void)
 {
-	if (!_hbmem_own_fork)
-		pthread_mutex_lock(&hbmem_lock);
+	if (_hbmem_own_fork)
+		return;
+	pthread_mutex_lock(&module_lock);
+	pthread_mutex_lock(&hbmem_lock);
+	_hbmem_queues_atfork_prepare();
 }
 
 static void atfork_parent(void)
 {
-	if (!_hbmem_own_fork)
-		pthread_mutex_unlock(&hbmem_lock);
+	if (_hbmem_own_fork)
+		return;
+	_hbmem_queues_atfork_parent();
+	pthread_mutex_unlock(&hbmem_lock);
+	pthread_mutex_unlock(&module_lock);
 }
 
 /*
- * The child has only the forking thread: pools forget the others (which
- * may have owned or been inside their locks). The objects another thread
- * was changing at the fork are left as it left them.
+ * The child has only the forking thread: pools and queues forget the
+ * others (which may have owned or been inside their locks). The objects
+ * another thread was changing at the fork are left as it left them.
  */
 static void atfork_child(void)
 {
 	if (_hbmem_own_fork)
 		return;
+	_hbmem_queues_atfork_child();
 	_hbmem_pools_atfork_child();
 	pthread_mutex_unlock(&hbmem_lock);
+	pthread_mutex_unlock(&module_lock);
 }
 
 static void atfork_init_once(void)

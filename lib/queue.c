@@ -430,21 +430,22 @@ static void sleep_barrier(const struct hbmem_queue *q)
  * leave. So the child forgets those threads. The table lock is held
  * across the fork so that the header list is whole in the child. A queue
  * that another thread was using at the fork may be mid-call in the child:
- * the child can destroy it and use queues of its own.
+ * the child can destroy it and use queues of its own. module.c's fork
+ * handlers call these, in the library's lock order.
  */
-static void queue_atfork_prepare(void)
+void _hbmem_queues_atfork_prepare(void)
 {
 	pthread_mutex_lock(&table_lock);
 }
 
-static void queue_atfork_parent(void)
+void _hbmem_queues_atfork_parent(void)
 {
 	pthread_mutex_unlock(&table_lock);
 }
 
 static struct hbmem_queue *header_at(uint32_t index);
 
-static void queue_atfork_child(void)
+void _hbmem_queues_atfork_child(void)
 {
 	struct hbmem_queue *q;
 	uint32_t i;
@@ -483,8 +484,6 @@ static void id_key_init(void)
 	}
 	__atomic_store_n(&id_key, key, __ATOMIC_RELAXED);
 	spin_allowed = sysconf(_SC_NPROCESSORS_ONLN) > 1;
-	pthread_atfork(queue_atfork_prepare, queue_atfork_parent,
-		       queue_atfork_child);
 }
 
 static struct hbmem_queue *header_at(uint32_t index)

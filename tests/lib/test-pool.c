@@ -1062,29 +1062,44 @@ static void test_pool_outlives_its_creating_thread(TestModule *m,
 
 /* ---- fork: the child lacks the threads that own the locks ---------------- */
 
+enum fork_loop { LOOP_POOL, LOOP_REGISTRY, LOOP_MODULE };
+
 struct fork_looper {
+	enum fork_loop what;	/* pool calls, com buffers (hbmem_lock), or
+				 * module open + close (module_lock) */
 	hb_mem_pool_t pool;	/* made by the looping thread: it owns the bias */
 	gint ready, stop, failures;
-	bool registry;		/* loop on com buffers (hbmem_lock) instead */
 };
+
+/* One round of @l's calls: 0, or the failing call's result. */
+static int32_t fork_loop_round(struct fork_looper *l)
+{
+	hb_mem_common_buf_t b;
+	int32_t ret;
+
+	switch (l->what) {
+	case LOOP_POOL:
+		ret = hb_mem_pool_alloc_buf(l->pool.fd, 64, &b);
+		return ret ? ret : hb_mem_pool_free_buf(addr_of(&b));
+	case LOOP_REGISTRY:
+		ret = hb_mem_alloc_com_buf(PAGE, 0, &b);
+		return ret ? ret : hb_mem_free_buf(b.fd);
+	default:
+		ret = hb_mem_module_open();
+		return ret ? ret : hb_mem_module_close();
+	}
+}
 
 static void *fork_loop_run(void *arg)
 {
 	struct fork_looper *l = arg;
-	hb_mem_common_buf_t b;
 
-	if (!l->registry && hb_mem_pool_create(16 * PAGE, 0, &l->pool) != 0)
+	if (l->what == LOOP_POOL &&
+	    hb_mem_pool_create(16 * PAGE, 0, &l->pool) != 0)
 		g_atomic_int_inc(&l->failures);
 	g_atomic_int_set(&l->ready, 1);
 	while (!g_atomic_int_get(&l->stop)) {
-		int32_t ret = l->registry ?
-				      hb_mem_alloc_com_buf(PAGE, 0, &b) :
-				      hb_mem_pool_alloc_buf(l->pool.fd, 64, &b);
-
-		if (ret == 0)
-			ret = l->registry ? hb_mem_free_buf(b.fd) :
-					    hb_mem_pool_free_buf(addr_of(&b));
-		if (ret != 0) {
+		if (fork_loop_round(l) != 0) {
 			g_atomic_int_inc(&l->failures);
 			break;
 		}
@@ -1121,31 +1136,38 @@ static void __attribute__((noreturn)) fork_child_run(int32_t inherited)
 }
 
 /*
- * Threads of the parent are inside pool calls (owning the pool's bias) and
- * registry calls at most forks: the child must still be able to use the
- * library, destroy the inherited pool and close the module, none of which
- * may wait for a thread the child does not have.
+ * Threads of the parent are inside pool calls (owning the pool's bias),
+ * registry calls and module opens and closes at most forks: the child must
+ * still be able to use the library, destroy the inherited pool and close
+ * the module, none of which may wait for a thread the child does not have.
  */
 static void test_pool_fork_child_uses_the_library_its_threads_were_in(
 	TestModule *m, gconstpointer d)
 {
 	const int forks = (int)test_scaled(30, 2);
-	struct fork_looper pl = { 0 }, rl = { .registry = true };
-	pthread_t pt, rt;
-	int status, i;
+	struct fork_looper l[] = {
+		{ .what = LOOP_POOL },
+		{ .what = LOOP_REGISTRY },
+		{ .what = LOOP_MODULE },
+	};
+	struct fork_looper *pl = &l[0];
+	pthread_t th[G_N_ELEMENTS(l)];
+	int status, i, k;
 	gint64 end;
 	pid_t pid, r;
 
-	g_assert_cmpint(pthread_create(&pt, NULL, fork_loop_run, &pl), ==, 0);
-	g_assert_cmpint(pthread_create(&rt, NULL, fork_loop_run, &rl), ==, 0);
-	while (!g_atomic_int_get(&pl.ready) || !g_atomic_int_get(&rl.ready))
-		g_usleep(100);
+	for (k = 0; k < (int)G_N_ELEMENTS(l); k++) {
+		g_assert_cmpint(pthread_create(&th[k], NULL, fork_loop_run,
+					       &l[k]), ==, 0);
+		while (!g_atomic_int_get(&l[k].ready))
+			g_usleep(100);
+	}
 	for (i = 0; i < forks; i++) {
 		g_usleep(1000);
 		pid = fork();
 		g_assert_cmpint(pid, >=, 0);
 		if (pid == 0)
-			fork_child_run(pl.pool.fd);
+			fork_child_run(pl->pool.fd);
 		end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
 		while ((r = waitpid(pid, &status, WNOHANG)) == 0) {
 			if (g_get_monotonic_time() > end) {
@@ -1159,15 +1181,14 @@ static void test_pool_fork_child_uses_the_library_its_threads_were_in(
 		g_assert_true(WIFEXITED(status));
 		g_assert_cmpint(WEXITSTATUS(status), ==, 0);
 	}
-	g_atomic_int_set(&pl.stop, 1);
-	g_atomic_int_set(&rl.stop, 1);
-	g_assert_cmpint(pthread_join(pt, NULL), ==, 0);
-	g_assert_cmpint(pthread_join(rt, NULL), ==, 0);
-	g_assert_cmpint(pl.failures, ==, 0);
-	g_assert_cmpint(rl.failures, ==, 0);
-	g_assert_cmpint(pool_info(pl.pool.fd).cur_client_cnt, ==, 0);
-	assert_pool_valid(pl.pool.fd);
-	assert_ok(hb_mem_pool_destroy(pl.pool.fd));
+	for (k = 0; k < (int)G_N_ELEMENTS(l); k++) {
+		g_atomic_int_set(&l[k].stop, 1);
+		g_assert_cmpint(pthread_join(th[k], NULL), ==, 0);
+		g_assert_cmpint(l[k].failures, ==, 0);
+	}
+	g_assert_cmpint(pool_info(pl->pool.fd).cur_client_cnt, ==, 0);
+	assert_pool_valid(pl->pool.fd);
+	assert_ok(hb_mem_pool_destroy(pl->pool.fd));
 }
 
 int main(int argc, char **argv)
