@@ -380,7 +380,9 @@ int32_t hb_mem_iob_check(hb_mem_iob_pool_t *pool);
 
 int32_t hb_mem_alloc_debug_set(uint32_t options);
 uint32_t hb_mem_alloc_debug_get(void);
-/** Where reports go (one call per line); NULL restores stderr. */
+/** Where reports go (one call per line); NULL restores stderr. @fn is
+ *  called with no lock of the hooks held: it may use the allocators and
+ *  this API (not add regions to a multi-heap it is reporting on). */
 int32_t hb_mem_alloc_debug_set_report(void (*fn)(const char *line,
 						 void *ctx), void *ctx);
 /** Report every live tracked allocation as a leak; returns the count. */

@@ -7,7 +7,9 @@
  * The hooks never call back into an allocator with that mutex held: an
  * evicted block is handed back to the caller, who frees it under its own
  * lock. Reports go through one callback, a line at a time, so tests can
- * capture them.
+ * capture them; lines made under the mutex are queued and delivered once
+ * it is released (dbg_unlock()), so the callback may use the allocators
+ * and this API without deadlocking on it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -108,18 +110,73 @@ uint32_t _hbmem_dbg_options(void)
 	return __atomic_load_n(&_hbmem_dbg_opts, __ATOMIC_RELAXED);
 }
 
-void _hbmem_dbg_report(const char *fmt, ...)
+/* Report lines made under dbg_lock, delivered by dbg_unlock(). */
+struct dbg_line {
+	struct dbg_line *next;
+	char text[];
+};
+
+static struct dbg_line *pending, **pending_tail = &pending;
+
+static void vqueue_line(const char *fmt, va_list ap)
 {
+	struct dbg_line *l;
 	char line[512];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line) + 1;
+	l = malloc(sizeof(*l) + n);
+	if (!l) {
+		fprintf(stderr, "%s\n", line);	/* better late than lost */
+		return;
+	}
+	memcpy(l->text, line, n);
+	l->next = NULL;
+	*pending_tail = l;
+	pending_tail = &l->next;
+}
+
+/* Queue one report line. dbg_lock held. */
+static void __attribute__((format(printf, 1, 2)))
+queue_line(const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vqueue_line(fmt, ap);
 	va_end(ap);
-	if (report_fn)
-		report_fn(line, report_ctx);
-	else
-		fprintf(stderr, "%s\n", line);
+}
+
+/* Release dbg_lock, then hand the queued lines to the report callback. */
+static void dbg_unlock(void)
+{
+	void (*fn)(const char *, void *) = report_fn;
+	struct dbg_line *l = pending, *next;
+	void *ctx = report_ctx;
+
+	pending = NULL;
+	pending_tail = &pending;
+	pthread_mutex_unlock(&dbg_lock);
+	for (; l; l = next) {
+		next = l->next;
+		if (fn)
+			fn(l->text, ctx);
+		else
+			fprintf(stderr, "%s\n", l->text);
+		free(l);
+	}
+}
+
+void _hbmem_dbg_report(const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&dbg_lock);
+	va_start(ap, fmt);
+	vqueue_line(fmt, ap);
+	va_end(ap);
+	dbg_unlock();
 }
 
 static unsigned bucket_of(const void *p)
@@ -150,17 +207,17 @@ static void report_block(const char *what, const struct hbmem_dbg_rec *r)
 	char **syms;
 	int i;
 
-	_hbmem_dbg_report("hbmem-alloc: %s: %zu-byte block %p (%s '%s') "
-			  "allocated at %s:%d, seq %llu", what, r->size,
-			  (const void *)r->ptr, kind_names[r->kind],
-			  owner_name(r), r->file ? r->file : "?", r->line,
-			  (unsigned long long)r->seq);
+	queue_line("hbmem-alloc: %s: %zu-byte block %p (%s '%s') "
+		   "allocated at %s:%d, seq %llu", what, r->size,
+		   (const void *)r->ptr, kind_names[r->kind], owner_name(r),
+		   r->file ? r->file : "?", r->line,
+		   (unsigned long long)r->seq);
 	if (!r->nbt)
 		return;
 	syms = backtrace_symbols(r->bt, r->nbt);
 	for (i = 0; i < r->nbt; i++)
-		_hbmem_dbg_report("hbmem-alloc:     #%d %s", i,
-				  syms ? syms[i] : "?");
+		queue_line("hbmem-alloc:     #%d %s", i,
+			   syms ? syms[i] : "?");
 	free(syms);
 }
 
@@ -251,7 +308,7 @@ void *_hbmem_dbg_alloc(struct hbmem_dbg_owner *o, uint32_t opts, void *raw,
 	r->back = front ? back : 0;
 	pthread_mutex_lock(&dbg_lock);
 	rec_insert(r);
-	pthread_mutex_unlock(&dbg_lock);
+	dbg_unlock();
 	return user;
 }
 
@@ -313,13 +370,13 @@ int _hbmem_dbg_free(struct hbmem_dbg_owner *o, void *ptr, void **raw)
 	slot = rec_slot(ptr);
 	r = *slot;
 	if (!r || r->owner != o) {
-		pthread_mutex_unlock(&dbg_lock);
+		dbg_unlock();
 		return 0;
 	}
 	if (r->quarantined) {
 		report_block("double free", r);
 		count_error();
-		pthread_mutex_unlock(&dbg_lock);
+		dbg_unlock();
 		return -EFAULT;
 	}
 	check_guards(r);
@@ -327,7 +384,7 @@ int _hbmem_dbg_free(struct hbmem_dbg_owner *o, void *ptr, void **raw)
 		if (r->opts & HB_MEM_DEBUG_FILL)
 			memset((void *)r->ptr, FILL_FREED, r->size);
 		rec_unlink(slot);
-		pthread_mutex_unlock(&dbg_lock);
+		dbg_unlock();
 		*raw = r->raw;
 		free(r);
 		return 1;
@@ -337,7 +394,7 @@ int _hbmem_dbg_free(struct hbmem_dbg_owner *o, void *ptr, void **raw)
 		o->ring = calloc(DBG_QUARANTINE, sizeof(*o->ring));
 	if (!o->ring) {
 		rec_unlink(slot);
-		pthread_mutex_unlock(&dbg_lock);
+		dbg_unlock();
 		*raw = r->raw;
 		free(r);
 		return 1;
@@ -355,20 +412,24 @@ int _hbmem_dbg_free(struct hbmem_dbg_owner *o, void *ptr, void **raw)
 		o->ring[(o->ring_head + o->ring_count) % DBG_QUARANTINE] = r;
 		o->ring_count++;
 	}
-	pthread_mutex_unlock(&dbg_lock);
+	dbg_unlock();
 	return 1;
 }
 
-size_t _hbmem_dbg_usable(struct hbmem_dbg_owner *o, const void *ptr)
+size_t _hbmem_dbg_usable(struct hbmem_dbg_owner *o, const void *ptr,
+			 bool *freed)
 {
 	struct hbmem_dbg_rec *r;
 	size_t n = 0;
 
+	*freed = false;
 	pthread_mutex_lock(&dbg_lock);
 	r = *rec_slot(ptr);
 	if (r && r->owner == o && !r->quarantined)
 		n = r->size;
-	pthread_mutex_unlock(&dbg_lock);
+	else if (r && r->owner == o)
+		*freed = true;
+	dbg_unlock();
 	return n;
 }
 
@@ -409,7 +470,7 @@ int _hbmem_dbg_owner_reset(struct hbmem_dbg_owner *o)
 		return 0;
 	pthread_mutex_lock(&dbg_lock);
 	n = owner_drop(o, false);
-	pthread_mutex_unlock(&dbg_lock);
+	dbg_unlock();
 	return n;
 }
 
@@ -424,7 +485,7 @@ int _hbmem_dbg_owner_fini(struct hbmem_dbg_owner *o)
 	free(o->ring);
 	o->ring = NULL;
 	o->ring_count = 0;
-	pthread_mutex_unlock(&dbg_lock);
+	dbg_unlock();
 	return leaks;
 }
 
@@ -444,7 +505,7 @@ void _hbmem_dbg_on_alloc(enum hbmem_dbg_kind kind, const void *ptr,
 		return;
 	pthread_mutex_lock(&dbg_lock);
 	rec_insert(r);
-	pthread_mutex_unlock(&dbg_lock);
+	dbg_unlock();
 }
 
 int _hbmem_dbg_on_free(enum hbmem_dbg_kind kind, const void *ptr)
@@ -457,11 +518,11 @@ int _hbmem_dbg_on_free(enum hbmem_dbg_kind kind, const void *ptr)
 	slot = rec_slot(ptr);
 	r = *slot;
 	if (!r || r->owner != &core_owner[kind]) {
-		pthread_mutex_unlock(&dbg_lock);
+		dbg_unlock();
 		return -ENOENT;
 	}
 	rec_unlink(slot);
-	pthread_mutex_unlock(&dbg_lock);
+	dbg_unlock();
 	free(r);
 	return 0;
 }
@@ -488,7 +549,7 @@ void _hbmem_dbg_forget_range(enum hbmem_dbg_kind kind, const void *start,
 			free(r);
 		}
 	}
-	pthread_mutex_unlock(&dbg_lock);
+	dbg_unlock();
 }
 
 /* ---- public API ------------------------------------------------------- */
@@ -513,7 +574,7 @@ HBMEM_EXPORT int32_t hb_mem_alloc_debug_set_report(
 	pthread_mutex_lock(&dbg_lock);
 	report_fn = fn;
 	report_ctx = ctx;
-	pthread_mutex_unlock(&dbg_lock);
+	dbg_unlock();
 	return 0;
 }
 
@@ -530,9 +591,9 @@ static int32_t report_live(const char *what)
 				report_block(what, r);
 				n++;
 			}
-	_hbmem_dbg_report("hbmem-alloc: %d live tracked allocation%s", (int)n,
+	queue_line("hbmem-alloc: %d live tracked allocation%s", (int)n,
 			  n == 1 ? "" : "s");
-	pthread_mutex_unlock(&dbg_lock);
+	dbg_unlock();
 	return n;
 }
 

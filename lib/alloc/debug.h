@@ -106,8 +106,13 @@ void *_hbmem_dbg_alloc(struct hbmem_dbg_owner *o, uint32_t opts, void *raw,
  */
 int _hbmem_dbg_free(struct hbmem_dbg_owner *o, void *ptr, void **raw);
 
-/* Size the user asked for if @ptr is a live tracked block of @o, else 0. */
-size_t _hbmem_dbg_usable(struct hbmem_dbg_owner *o, const void *ptr);
+/*
+ * Size the user asked for if @ptr is a live tracked block of @o, else 0;
+ * *@freed says whether it is a freed block @o holds in quarantine (still
+ * allocated underneath, but not the caller's any more).
+ */
+size_t _hbmem_dbg_usable(struct hbmem_dbg_owner *o, const void *ptr,
+			 bool *freed);
 
 /*
  * Record-only hooks for other allocators (see the file comment). on_free
@@ -118,7 +123,8 @@ void _hbmem_dbg_on_alloc(enum hbmem_dbg_kind kind, const void *ptr,
 			 size_t size, const char *file, int line);
 int _hbmem_dbg_on_free(enum hbmem_dbg_kind kind, const void *ptr);
 
-/* Report one formatted line through the report callback. */
+/* Report one formatted line through the report callback (called with no
+ * lock of the hooks held). */
 void _hbmem_dbg_report(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 

@@ -411,9 +411,11 @@ static size_t usable(struct hb_mem_mm *h, void *ptr)
 	blk_t *b;
 
 	if (_hbmem_dbg_tracking(&h->dbg)) {
-		n = _hbmem_dbg_usable(&h->dbg, ptr);
-		if (n)
-			return n;
+		bool freed;
+
+		n = _hbmem_dbg_usable(&h->dbg, ptr, &freed);
+		if (n || freed)
+			return n;	/* a quarantined block is not live */
 	}
 	pthread_mutex_lock(&h->lock);
 	b = used_block(h, ptr);

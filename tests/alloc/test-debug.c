@@ -218,6 +218,75 @@ static void test_debug_double_free_reported(int *f, gconstpointer d)
 	assert_ok(hb_mem_mm_destroy(h));
 }
 
+/* A quarantined block is not live: no usable size, no realloc. */
+static void test_debug_quarantined_block_is_not_live(int *f, gconstpointer d)
+{
+	hb_mem_mm_t *h = heap_new();
+	uint64_t errors = hb_mem_alloc_debug_errors();
+	void *p;
+
+	assert_ok(hb_mem_alloc_debug_set(HB_MEM_DEBUG_QUARANTINE));
+	p = hb_mem_mm_malloc(h, 48);
+	g_assert_cmpuint(hb_mem_mm_usable_size(h, p), >=, 48);
+	assert_ok(hb_mem_mm_free(h, p));
+	g_assert_cmpuint(hb_mem_mm_usable_size(h, p), ==, 0);
+	assert_null_errno(hb_mem_mm_realloc(h, p, 100), EFAULT);
+	g_assert_cmpuint(hb_mem_alloc_debug_errors(), ==, errors);
+	assert_ok(hb_mem_mm_check(h));
+	assert_ok(hb_mem_mm_destroy(h));
+}
+
+static hb_mem_mm_t *cb_heap;
+
+/* A report callback that allocates from a tracked heap itself. */
+static void reentrant_capture(const char *line, void *ctx)
+{
+	void *q = hb_mem_mm_malloc(cb_heap, 32);
+
+	(void)ctx;
+	g_assert_nonnull(q);
+	assert_ok(hb_mem_mm_free(cb_heap, q));
+	(void)hb_mem_alloc_debug_errors();
+	capture(line, NULL);
+}
+
+/*
+ * The report callback runs without the hooks' lock held, so it may use
+ * the allocators (with the hooks on) and the debug API. Run in a child:
+ * a deadlock there is a timeout, not a hung suite.
+ */
+static void test_debug_report_callback_may_use_the_allocators(
+	int *f, gconstpointer d)
+{
+	hb_mem_mm_t *h;
+	void *p;
+	int line;
+
+	if (!g_test_subprocess()) {
+		g_test_trap_subprocess(NULL, 20 * G_USEC_PER_SEC,
+				       G_TEST_SUBPROCESS_DEFAULT);
+		g_test_trap_assert_passed();
+		return;
+	}
+	h = heap_new();
+	cb_heap = heap_new();
+	assert_ok(hb_mem_alloc_debug_set(HB_MEM_DEBUG_SITES |
+					 HB_MEM_DEBUG_QUARANTINE));
+	assert_ok(hb_mem_alloc_debug_set_report(reentrant_capture, NULL));
+	line = __LINE__; p = hb_mem_mm_malloc(h, 333);
+	g_assert_cmpint(hb_mem_alloc_debug_report_leaks(), ==, 1);
+	assert_reported("leak: 333-byte block", line);
+	assert_ok(hb_mem_mm_free(h, p));
+	assert_hb(hb_mem_mm_free(h, p), HB_MEM_ERR_INVALID_VADDR);
+	assert_reported("double free", line);
+	g_string_truncate(reports, 0);
+	line = __LINE__; p = hb_mem_mm_malloc(h, 77);
+	assert_ok(hb_mem_mm_destroy(h));
+	assert_reported("leak (owner destroyed)", line);
+	assert_ok(hb_mem_alloc_debug_set_report(capture, NULL));
+	assert_ok(hb_mem_mm_destroy(cb_heap));
+}
+
 static void test_debug_backtrace_and_dump(int *f, gconstpointer d)
 {
 	hb_mem_mm_t *h = heap_new();
@@ -297,6 +366,10 @@ int main(int argc, char **argv)
 		     test_debug_leak_reported_with_site);
 	add_dbg_test("/debug/fill/fresh-and-freed-patterns",
 		     test_debug_fill_patterns_fresh_and_freed);
+	add_dbg_test("/debug/quarantine/freed-block-is-not-live",
+		     test_debug_quarantined_block_is_not_live);
+	add_dbg_test("/debug/report/callback-may-use-the-allocators",
+		     test_debug_report_callback_may_use_the_allocators);
 	add_dbg_test("/debug/quarantine/delays-reuse-and-catches-late-writes",
 		     test_debug_quarantine_delays_reuse_and_catches_late_writes);
 	add_dbg_test("/debug/double-free/reported",
