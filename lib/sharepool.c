@@ -338,14 +338,15 @@ static void spool_reap(struct spool_hdr *h, uint32_t num)
 			continue;
 		if (pid > 0 && proc_alive(pid, LOAD(h->slot[s].start)))
 			continue;
-		if (pid < 0 && proc_alive(-pid, 0))
+		/* INT32_MIN (written by a broken importer) names nobody */
+		if (pid < 0 && pid != INT32_MIN && proc_alive(-pid, 0))
 			continue;	/* another reaper is at it */
 		if (!__atomic_compare_exchange_n(&h->slot[s].pid, &pid, -me,
 						 false, __ATOMIC_ACQ_REL,
 						 __ATOMIC_RELAXED))
 			continue;
-		hbmem_debug("slot %d: holder %d is gone, reaping", s,
-			    pid > 0 ? pid : -pid);
+		hbmem_debug("slot %d: holder %lld is gone, reaping", s,
+			    pid > 0 ? (long long)pid : -(long long)pid);
 		spool_clear_slot(h, num, s);
 		STORE(h->slot[s].start, 0);
 		STORE_REL(h->slot[s].pid, 0);

@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1150,6 +1151,32 @@ static int exec_child_main(void)
 	return child_importer(0, 1, &s);
 }
 
+/*
+ * A slot's pid of INT32_MIN, written into the shared control region by a
+ * broken or hostile importer, names no process: the owner reaps the slot
+ * (get_info does) without negating it (undefined; UBSan stops it there).
+ */
+static void test_slot_pid_int32_min_is_reaped(TestModule *m,
+					      gconstpointer d)
+{
+	enum { SLOT = 5, SLOTS_AT = 128, SLOT_SIZE = 16 };
+	hb_mem_share_pool_t info;
+	uint8_t *ctl;
+	int32_t *pid;
+
+	assert_ok(hb_mem_share_pool_create(2, 4096, 0, &info));
+	/* the pool's memory starts with the control region */
+	ctl = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, info.fd, 0);
+	g_assert_true(ctl != MAP_FAILED);
+	pid = (int32_t *)(void *)(ctl + SLOTS_AT + SLOT * SLOT_SIZE);
+	g_assert_cmpint(__atomic_load_n(pid, __ATOMIC_RELAXED), ==, 0);
+	__atomic_store_n(pid, INT32_MIN, __ATOMIC_RELEASE);
+	assert_ok(hb_mem_share_pool_get_info(info.fd, &info));
+	g_assert_cmpint(__atomic_load_n(pid, __ATOMIC_ACQUIRE), ==, 0);
+	g_assert_cmpint(munmap(ctl, 4096), ==, 0);
+	assert_ok(hb_mem_share_pool_destroy(info.fd));
+}
+
 int main(int argc, char **argv)
 {
 	gchar *dir = NULL, *sock = NULL;
@@ -1193,6 +1220,8 @@ int main(int argc, char **argv)
 			test_destroy_is_busy_while_a_block_is_held);
 	add_module_test("/sharepool/block-returns-after-last-holder-in-process",
 			test_block_returns_after_last_holder_in_process);
+	add_module_test("/sharepool/slot-pid-int32-min-is-reaped",
+			test_slot_pid_int32_min_is_reaped);
 	g_test_add_func("/sharepool/close-tears-down-with-blocks-out",
 			test_close_tears_down_with_blocks_out);
 	add_module_test("/sharepool/timed-alloc-waits-for-a-free",
