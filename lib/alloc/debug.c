@@ -361,6 +361,27 @@ static void check_freed(const struct hbmem_dbg_rec *r)
 	}
 }
 
+/*
+ * The guarded block of @o whose raw start (before its front red zone) is
+ * @p, or NULL. A front is 32 bytes, or the alignment when that is larger,
+ * so the candidates are few. dbg_lock held.
+ */
+static struct hbmem_dbg_rec *rec_by_raw(const struct hbmem_dbg_owner *o,
+					const void *p)
+{
+	struct hbmem_dbg_rec *r;
+	uintptr_t front;
+
+	for (front = DBG_REDZONE; front <= ((uintptr_t)1 << 47); front <<= 1) {
+		if ((uintptr_t)p > UINTPTR_MAX - front)
+			break;
+		r = *rec_slot((const void *)((uintptr_t)p + front));
+		if (r && r->owner == o && r->raw == p && r->front == front)
+			return r;
+	}
+	return NULL;
+}
+
 int _hbmem_dbg_free(struct hbmem_dbg_owner *o, void *ptr, void **raw)
 {
 	struct hbmem_dbg_rec **slot, *r, *old;
@@ -370,8 +391,16 @@ int _hbmem_dbg_free(struct hbmem_dbg_owner *o, void *ptr, void **raw)
 	slot = rec_slot(ptr);
 	r = *slot;
 	if (!r || r->owner != o) {
+		/* the raw start of a guarded block is allocated underneath:
+		 * the allocator would free it, so it is refused here */
+		r = rec_by_raw(o, ptr);
+		if (r) {
+			report_block("free of the red zone before a tracked "
+				     "block", r);
+			count_error();
+		}
 		dbg_unlock();
-		return 0;
+		return r ? -EFAULT : 0;
 	}
 	if (r->quarantined) {
 		report_block("double free", r);

@@ -102,7 +102,7 @@ void *_hbmem_dbg_alloc(struct hbmem_dbg_owner *o, uint32_t opts, void *raw,
  * (the allocator frees it itself), 1 when the hooks took it (*@raw is then
  * a block the caller must give back to its allocator now, or NULL when
  * the block went to quarantine with nothing evicted), or -EFAULT for a
- * double free (reported).
+ * double free or for the raw start of a guarded block (both reported).
  */
 int _hbmem_dbg_free(struct hbmem_dbg_owner *o, void *ptr, void **raw);
 

@@ -287,6 +287,44 @@ static void test_debug_report_callback_may_use_the_allocators(
 	assert_ok(hb_mem_mm_destroy(cb_heap));
 }
 
+/*
+ * With red zones a block's raw start lies before the user pointer and is
+ * allocated underneath: freeing it is a foreign pointer, not a free.
+ */
+static void test_debug_free_of_red_zone_start_rejected(int *f,
+							gconstpointer d)
+{
+	hb_mem_mm_t *h = heap_new();
+	uint64_t errors = hb_mem_alloc_debug_errors();
+	hb_mem_mm_info_t mi;
+	hb_mem_gran_info_t gi;
+	hb_mem_gran_t *g = NULL;
+	uint8_t *p, *q, *r;
+
+	assert_ok(hb_mem_gran_create(1 << 20, 0, 6, 6, &g));
+	assert_ok(hb_mem_alloc_debug_set(HB_MEM_DEBUG_REDZONE));
+	p = hb_mem_mm_malloc(h, 100);
+	q = hb_mem_mm_memalign(h, 4096, 100);
+	r = hb_mem_gran_alloc(g, 100);
+	assert_hb(hb_mem_mm_free(h, p - 32), HB_MEM_ERR_INVALID_VADDR);
+	assert_hb(hb_mem_mm_free(h, q - 4096), HB_MEM_ERR_INVALID_VADDR);
+	assert_hb(hb_mem_gran_free(g, r - 64), HB_MEM_ERR_INVALID_VADDR);
+	g_assert_nonnull(strstr(reports->str, "free of the red zone"));
+	g_assert_cmpuint(hb_mem_alloc_debug_errors(), ==, errors + 3);
+	assert_ok(hb_mem_mm_info(h, &mi));
+	g_assert_cmpuint(mi.allocs, ==, 2);
+	assert_ok(hb_mem_gran_info(g, &gi));
+	g_assert_cmpuint(gi.allocs, ==, 1);
+	assert_ok(hb_mem_mm_free(h, p));
+	assert_ok(hb_mem_mm_free(h, q));
+	assert_ok(hb_mem_gran_free(g, r));
+	g_assert_cmpuint(hb_mem_alloc_debug_errors(), ==, errors + 3);
+	assert_ok(hb_mem_mm_check(h));
+	assert_ok(hb_mem_gran_check(g));
+	assert_ok(hb_mem_gran_destroy(g));
+	assert_ok(hb_mem_mm_destroy(h));
+}
+
 static void test_debug_backtrace_and_dump(int *f, gconstpointer d)
 {
 	hb_mem_mm_t *h = heap_new();
@@ -366,6 +404,8 @@ int main(int argc, char **argv)
 		     test_debug_leak_reported_with_site);
 	add_dbg_test("/debug/fill/fresh-and-freed-patterns",
 		     test_debug_fill_patterns_fresh_and_freed);
+	add_dbg_test("/debug/redzone/free-of-red-zone-start-rejected",
+		     test_debug_free_of_red_zone_start_rejected);
 	add_dbg_test("/debug/quarantine/freed-block-is-not-live",
 		     test_debug_quarantined_block_is_not_live);
 	add_dbg_test("/debug/report/callback-may-use-the-allocators",
