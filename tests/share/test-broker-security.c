@@ -670,6 +670,40 @@ static void test_only_sealed_memory_is_a_unit(BrokerFixture *f,
 	broker_wait_units(0);
 }
 
+/*
+ * A WAIT and another request in one batch: the wait parks, the request is
+ * refused (EBUSY) as on any waiting connection, and the wait is answered
+ * as a wait when its time is up (the request overwrote the parked wait:
+ * it got a COUNT answer, and the wait none).
+ */
+static void test_request_behind_a_wait_is_refused(BrokerFixture *f,
+						  gconstpointer d)
+{
+	struct hbmem_msg w, q, rep;
+	hb_mem_common_buf_t c;
+	int err, sock;
+
+	assert_ok(hb_mem_alloc_com_buf(4096, 0, &c));
+	sock = raw_connect(&err);
+	g_assert_cmpint(sock, >=, 0);
+	hbmem_proto_init(&w, HBMEM_MSG_WAIT, 20);
+	w.u.count.id = c.share_id;
+	w.u.count.kind = HBMEM_KIND_CLIENTS;
+	w.u.count.target = 0;	/* we hold it: never met */
+	w.u.count.timeout_ms = 300;
+	hbmem_proto_init(&q, HBMEM_MSG_COUNT, 21);
+	q.u.count.id = c.share_id;
+	q.u.count.kind = HBMEM_KIND_CLIENTS;
+	raw_send(sock, &w, hbmem_proto_size(w.hdr.type), NULL, 0);
+	raw_send(sock, &q, hbmem_proto_size(q.hdr.type), NULL, 0);
+	expect_error(sock, 21, -EBUSY);
+	raw_reply(sock, 20, &rep);
+	g_assert_cmpint(rep.hdr.type, ==, HBMEM_MSG_WAIT | HBMEM_MSG_REPLY);
+	g_assert_cmpint(rep.u.count_rep.status, ==, -ETIMEDOUT);
+	close(sock);
+	assert_ok(hb_mem_free_buf(c.fd));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -691,5 +725,7 @@ int main(int argc, char **argv)
 			test_hostile_publication_table_is_not_trusted);
 	add_broker_test("/broker-security/only-sealed-memory-is-a-unit",
 			test_only_sealed_memory_is_a_unit);
+	add_broker_test("/broker-security/request-behind-a-wait-is-refused",
+			test_request_behind_a_wait_is_refused);
 	return g_test_run();
 }

@@ -242,6 +242,16 @@ static void handle(struct client *c, const struct hbmem_msg *m, int fd)
 		if (c->has_req) {
 			do_request(c, &c->req);
 			c->has_req = false;
+			/*
+			 * the first was a wait, now parked on c->req: this
+			 * one is refused, as after a wait in another batch
+			 */
+			if (c->waiting) {
+				if (fd >= 0)
+					close(fd);
+				send_error(c, m->hdr.seq, -EBUSY);
+				return;
+			}
 		}
 		c->req = *m;
 		c->has_req = true;
