@@ -3,7 +3,7 @@
 # installs what it needs, builds with warnings as errors, runs every suite,
 # then the library, sharing, tools and GStreamer suites again under
 # ASan+UBSan (and the V4L2 guest test), the threaded parts under TSan, and
-# the library, sharing and GStreamer (in and across processes) suites under valgrind.
+# the library, allocator, sharing and GStreamer (in and across processes) suites under valgrind.
 # Ends with one line: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -77,7 +77,7 @@ echo "== valgrind memcheck"
 rm -f build-ci/broker-stderr.log
 HBMEM_BROKER_STDERR=$PWD/build-ci/broker-stderr.log \
 	run build-ci testlog --setup valgrind --num-processes 2 \
-	--suite lib --suite share --suite gst --suite gst-ipc
+	--suite lib --suite alloc --suite share --suite gst --suite gst-ipc
 broker_clean build-ci/broker-stderr.log
 
 # One line for the record, counted from meson's own test logs.
