@@ -2,8 +2,9 @@
 # The whole test suite, as CI runs it, on a fresh Debian 12 as root:
 # installs what it needs, builds with warnings as errors, runs every suite,
 # then the library, sharing, tools and GStreamer suites again under
-# ASan+UBSan (and the V4L2 guest test), the threaded parts under TSan, and
-# the library, allocator, sharing and GStreamer (in and across processes) suites under valgrind.
+# ASan+UBSan (and the driver and V4L2 guest tests), the threaded parts
+# under TSan, and the library, allocator, sharing and GStreamer (in and
+# across processes) suites under valgrind.
 # Ends with one line: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
