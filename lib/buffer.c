@@ -18,6 +18,13 @@
 /* Group ids, like share ids, come round cyclically. */
 static int32_t next_group_id = 1;
 
+/*
+ * The bits that mark pool and share-pool buffers are the library's to set:
+ * on a plain allocation the vendor ignores them, and so do we (kept, the
+ * share-pool mark would make an import of the buffer look for a pool).
+ */
+#define POOL_MARKS (HB_MEM_USAGE_MEM_POOL | HB_MEM_USAGE_MEM_SHARE_POOL)
+
 struct backend_alloc {
 	uint64_t len;
 	bool cached;
@@ -318,6 +325,7 @@ static int32_t com_alloc(uint64_t size, int64_t flags, hb_mem_common_buf_t *buf,
 		ret = -ENOMEM;
 		goto out;
 	}
+	flags &= ~(int64_t)POOL_MARKS;
 	ret = _hbmem_mem_alloc(size, flags, "com", &obj->mem[0]);
 	if (ret < 0) {
 		free(obj);
@@ -386,6 +394,7 @@ static int graph_alloc(struct hbmem_obj *obj, int32_t w, int32_t h,
 	ret = _hbmem_format_layout(format, w, h, stride, vstride, &l);
 	if (ret < 0)
 		return ret;
+	flags &= ~(int64_t)POOL_MARKS;
 	contig = l.planes == 1 || (flags & HB_MEM_USAGE_GRAPHIC_CONTIGUOUS_BUF);
 	memset(d, 0, sizeof(*d));
 	if (contig) {

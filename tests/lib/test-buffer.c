@@ -52,6 +52,44 @@ static void test_com_buf_descriptor_echoes_request(TestModule *m,
 	assert_ok(hb_mem_free_buf(buf.fd));
 }
 
+/*
+ * The pool-marking bits are the library's: on a plain allocation the
+ * vendor ignores them. Kept in the descriptor, MEM_SHARE_POOL made the
+ * buffer unimportable (taken for a share-pool block) and refused its user
+ * consume count.
+ */
+static void test_pool_marks_are_ignored_on_plain_buffers(TestModule *m,
+							 gconstpointer d)
+{
+	const int64_t marks = HB_MEM_USAGE_MEM_POOL |
+			      HB_MEM_USAGE_MEM_SHARE_POOL;
+	const int64_t flags = HB_MEM_USAGE_CPU_READ_OFTEN | HB_MEM_USAGE_CACHED;
+	hb_mem_common_buf_t buf, sent, imp;
+	hb_mem_graphic_buf_t g;
+	int32_t cnt;
+
+	assert_ok(hb_mem_alloc_com_buf(4096, flags | marks, &buf));
+	g_assert_cmphex(buf.flags, ==, flags);
+	sent = buf;
+	sent.fd = -1;
+	sent.virt_addr = NULL;
+	assert_ok(hb_mem_import_com_buf(&sent, &imp));
+	assert_ok(hb_mem_get_share_info(buf.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 2);
+	assert_ok(hb_mem_inc_user_consume_cnt(buf.fd));
+	assert_ok(hb_mem_get_consume_info(imp.fd, &cnt));
+	g_assert_cmpint(cnt, ==, 1);
+	assert_ok(hb_mem_dec_user_consume_cnt(imp.fd));
+	assert_ok(hb_mem_free_buf(imp.fd));
+	assert_ok(hb_mem_free_buf(buf.fd));
+
+	assert_ok(hb_mem_alloc_graph_buf(64, 32, MEM_PIX_FMT_NV12,
+					 flags | marks, 0, 0, &g));
+	g_assert_cmphex(g.flags, ==, flags);
+	assert_ok(hb_mem_free_buf(g.fd[0]));
+	g_assert_cmpuint(test_heaps_used(), ==, 0);
+}
+
 static void test_com_buf_is_zeroed_and_writable(TestModule *m,
 						gconstpointer d)
 {
@@ -168,6 +206,8 @@ int main(int argc, char **argv)
 			test_com_buf_descriptor_echoes_request);
 	add_module_test("/buffer/com-is-zeroed-and-writable",
 			test_com_buf_is_zeroed_and_writable);
+	add_module_test("/buffer/pool-marks-are-ignored-on-plain-buffers",
+			test_pool_marks_are_ignored_on_plain_buffers);
 	add_module_test("/buffer/uninitialized-never-shows-old-data",
 			test_uninitialized_buffers_never_show_old_data);
 	add_module_test("/buffer/share-ids-are-distinct",
