@@ -7,7 +7,8 @@
  * lines, and 0 means "tight". Planes are packed back to back with no
  * padding when the buffer is contiguous (NV12 1920x1080 is 0x1FA400 +
  * 0xFD200 bytes). Subsampled chroma rounds up, so odd sizes never lose a
- * row or column: for even sizes this is exactly the board's arithmetic.
+ * row or column (packed 4:2:2 lines hold whole 2-pixel macropixels): for
+ * even sizes this is exactly the board's arithmetic.
  */
 #include <errno.h>
 #include <string.h>
@@ -23,7 +24,8 @@ enum layout_kind {
 struct format_desc {
 	enum layout_kind kind;
 	uint8_t bpp;		/* PACKED: bytes per pixel */
-	uint8_t xshift;		/* chroma horizontal subsampling, log2 */
+	uint8_t xshift;		/* chroma horizontal subsampling, log2; PACKED:
+				 * pixels per macropixel, log2 */
 	uint8_t yshift;		/* chroma vertical subsampling, log2 */
 };
 
@@ -41,10 +43,10 @@ static const struct format_desc formats[MEM_PIX_FMT_TOTAL] = {
 	[MEM_PIX_FMT_YUV422P] = { LAYOUT_PLANAR3, 1, 1, 0 },
 	[MEM_PIX_FMT_NV16] = { LAYOUT_SEMI2, 1, 1, 0 },
 	[MEM_PIX_FMT_NV61] = { LAYOUT_SEMI2, 1, 1, 0 },
-	[MEM_PIX_FMT_YUYV422] = { LAYOUT_PACKED, 2, 0, 0 },
-	[MEM_PIX_FMT_YVYU422] = { LAYOUT_PACKED, 2, 0, 0 },
-	[MEM_PIX_FMT_UYVY422] = { LAYOUT_PACKED, 2, 0, 0 },
-	[MEM_PIX_FMT_VYUY422] = { LAYOUT_PACKED, 2, 0, 0 },
+	[MEM_PIX_FMT_YUYV422] = { LAYOUT_PACKED, 2, 1, 0 },
+	[MEM_PIX_FMT_YVYU422] = { LAYOUT_PACKED, 2, 1, 0 },
+	[MEM_PIX_FMT_UYVY422] = { LAYOUT_PACKED, 2, 1, 0 },
+	[MEM_PIX_FMT_VYUY422] = { LAYOUT_PACKED, 2, 1, 0 },
 	[MEM_PIX_FMT_YUV444] = { LAYOUT_PACKED, 3, 0, 0 },
 	[MEM_PIX_FMT_YUV444P] = { LAYOUT_PLANAR3, 1, 0, 0 },
 	[MEM_PIX_FMT_NV24] = { LAYOUT_SEMI2, 1, 0, 0 },
@@ -93,8 +95,10 @@ int _hbmem_format_layout(int32_t format, int32_t w, int32_t h, int32_t stride,
 
 	switch (d->kind) {
 	case LAYOUT_PACKED:
+		/* whole macropixels: an odd-width YUYV line ends in a pair */
+		cw = (W + (1u << d->xshift) - 1) >> d->xshift << d->xshift;
 		out->planes = 1;
-		ok = set_plane(out, 0, W * d->bpp, H);
+		ok = set_plane(out, 0, cw * d->bpp, H);
 		break;
 	case LAYOUT_PLANAR3:
 		cw = (W + (1u << d->xshift) - 1) >> d->xshift;

@@ -169,6 +169,49 @@ static void test_odd_sizes_round_chroma_up(TestModule *m, gconstpointer d)
 	assert_ok(hb_mem_free_buf(b.fd[2]));
 }
 
+/*
+ * Packed 4:2:2 carries a chroma pair per two pixels: an odd width still
+ * needs the last pixel's whole macropixel (4 bytes), as GStreamer's YUY2
+ * stride does. W x 2 bytes per line cut the last column's chroma off.
+ */
+static void test_odd_width_packed_422_keeps_last_macropixel(TestModule *m,
+							    gconstpointer d)
+{
+	static const int32_t fmts[] = {
+		MEM_PIX_FMT_YUYV422, MEM_PIX_FMT_YVYU422,
+		MEM_PIX_FMT_UYVY422, MEM_PIX_FMT_VYUY422,
+	};
+	hb_mem_graphic_buf_t b;
+	int32_t valid;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(fmts); i++) {
+		/* 5 x 3: 3 macropixels of 4 bytes per line */
+		assert_ok(hb_mem_alloc_graph_buf(5, 3, fmts[i], 0, 0, 0, &b));
+		g_assert_cmpuint(b.size[0], ==, 3 * 4 * 3);
+		assert_ok(hb_mem_is_valid_buf((uint64_t)(uintptr_t)b.virt_addr[0],
+					      3 * 4 * 3, &valid));
+		g_assert_cmpint(valid, ==, 1);
+		assert_ok(hb_mem_flush_buf(b.fd[0], 0, 3 * 4 * 3));
+		assert_ok(hb_mem_free_buf(b.fd[0]));
+		/* an odd stride widens the same way; even sizes are W x 2 */
+		assert_ok(hb_mem_alloc_graph_buf(4, 2, fmts[i], 0, 7, 0, &b));
+		g_assert_cmpuint(b.size[0], ==, 8 * 2 * 2);
+		assert_ok(hb_mem_free_buf(b.fd[0]));
+		assert_ok(hb_mem_alloc_graph_buf(6, 2, fmts[i], 0, 0, 0, &b));
+		g_assert_cmpuint(b.size[0], ==, 6 * 2 * 2);
+		assert_ok(hb_mem_free_buf(b.fd[0]));
+	}
+	/* other packed formats have no subsampling: odd widths stay exact */
+	assert_ok(hb_mem_alloc_graph_buf(5, 3, MEM_PIX_FMT_RGB24, 0, 0, 0, &b));
+	g_assert_cmpuint(b.size[0], ==, 5 * 3 * 3);
+	assert_ok(hb_mem_free_buf(b.fd[0]));
+	assert_ok(hb_mem_alloc_graph_buf(5, 3, MEM_PIX_FMT_RAW12, 0, 0, 0, &b));
+	g_assert_cmpuint(b.size[0], ==, 5 * 3 * 2);
+	assert_ok(hb_mem_free_buf(b.fd[0]));
+	g_assert_cmpuint(test_heaps_used(), ==, 0);
+}
+
 static void test_graph_bad_geometry_is_invalid_params(TestModule *m,
 						      gconstpointer d)
 {
@@ -229,6 +272,8 @@ int main(int argc, char **argv)
 			test_stride_and_vstride_enlarge_planes);
 	add_module_test("/graph/odd-sizes-round-chroma-up",
 			test_odd_sizes_round_chroma_up);
+	add_module_test("/graph/odd-width-packed-422-keeps-last-macropixel",
+			test_odd_width_packed_422_keeps_last_macropixel);
 	add_module_test("/graph/graph-fd-is-not-a-com-buf",
 			test_graph_fd_is_not_a_com_buf);
 	return g_test_run();
