@@ -95,6 +95,12 @@ static int dmaheap_heaps(struct hbmem_heap *heaps, int count)
 	return 0;
 }
 
+/*
+ * Usable when one of the heaps alloc() falls back to opens: opened, not
+ * access()ed, since a node can look readable and still refuse open (a
+ * /dev mounted nodev, a node with no driver behind it), and a backend
+ * chosen on such a node would fail every allocation.
+ */
 static int dmaheap_probe(void)
 {
 	static const char *const any[] = {
@@ -102,14 +108,21 @@ static int dmaheap_probe(void)
 		"default_cma_region",
 	};
 	char path[sizeof(DMA_HEAP_DIR) + HB_MEM_HEAP_NAME_MAX];
+	int fd, ret = -ENODEV;
 	size_t i;
 
 	for (i = 0; i < sizeof(any) / sizeof(any[0]); i++) {
 		snprintf(path, sizeof(path), DMA_HEAP_DIR "%s", any[i]);
-		if (access(path, R_OK) == 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
 			return 0;
+		}
+		/* say why a node that is there cannot be used */
+		if (errno != ENOENT)
+			ret = -errno;
 	}
-	return -ENODEV;
+	return ret;
 }
 
 static int dmaheap_alloc(const struct hbmem_heap *heap, uint64_t len,

@@ -13,7 +13,10 @@
  *    default; udmabuf.size_limit_mb= on the kernel command line) is refused
  *    with EINVAL. The limit is read at probe and a larger request fails
  *    before anything is made, as -ENOMEM (INSUFFICIENT_MEM: the heap
- *    fallback goes on), with one error message naming the parameter;
+ *    fallback goes on), with one error message naming the parameter. A
+ *    limit of 0 refuses every buffer, so the probe fails (the automatic
+ *    choice goes on to memfd); the parameter is writable at run time, so
+ *    an EINVAL is checked against the limit read again;
  *  - DMA_BUF_SYNC_END is refused (EINVAL) until a SYNC_START has made the
  *    buffer's DMA mapping. A flush is a lone END, so the first one is
  *    bracketed: START, then END, both in the same direction.
@@ -35,29 +38,79 @@
 static uint64_t size_limit;
 static bool limit_told;
 
-static uint64_t read_size_limit(void)
+/*
+ * The driver's size_limit_mb in bytes into *@limit (0 when unknown or
+ * unlimited: the parameter is missing or negative), or -ENOSPC when it is
+ * 0: the driver then refuses every buffer.
+ */
+static int read_size_limit(uint64_t *limit)
 {
-	unsigned long long mb;
 	FILE *f = fopen(UDMABUF_LIMIT, "re");
+	long long mb;
 	int n;
 
+	*limit = 0;
 	if (!f)
 		return 0;
-	n = fscanf(f, "%llu", &mb);
+	n = fscanf(f, "%lld", &mb);
 	fclose(f);
-	return n == 1 && mb > 0 && mb < (1ull << 40) ? (uint64_t)mb << 20 : 0;
+	if (n != 1)
+		return 0;
+	if (mb == 0)
+		return -ENOSPC;
+	if (mb > 0 && mb < (1ll << 40))
+		*limit = (uint64_t)mb << 20;
+	return 0;
 }
 
 static int udmabuf_probe(void)
 {
 	int fd = open(UDMABUF_DEV, O_RDWR | O_CLOEXEC);
+	int ret;
 
 	if (fd < 0)
 		return -errno;
 	close(fd);
-	size_limit = read_size_limit();
+	ret = read_size_limit(&size_limit);
+	if (ret < 0) {
+		hbmem_debug("udmabuf makes no buffer: %s is 0", UDMABUF_LIMIT);
+		return ret;
+	}
 	limit_told = false;
 	return 0;
+}
+
+/* @len is over the driver's limit: say so once, and count it as no room. */
+static int over_limit(uint64_t len)
+{
+	if (!__atomic_exchange_n(&limit_told, true, __ATOMIC_RELAXED))
+		hbmem_err_log("udmabuf makes buffers of at most %llu MiB (%s); "
+			      "asked for %llu bytes",
+			      (unsigned long long)(size_limit >> 20),
+			      UDMABUF_LIMIT, (unsigned long long)len);
+	return -ENOMEM;
+}
+
+/*
+ * The driver refused @len with EINVAL: when its limit was lowered since
+ * the probe (the parameter is writable at run time) and @len is now over
+ * it, that is no room (-ENOMEM), not a bad request.
+ */
+static int refused(uint64_t len)
+{
+	uint64_t limit;
+
+	if (read_size_limit(&limit) < 0) {
+		size_limit = 0;
+		hbmem_err_log("udmabuf makes no buffer now: %s is 0",
+			      UDMABUF_LIMIT);
+		return -ENOMEM;
+	}
+	if (limit && len > limit) {
+		size_limit = limit;
+		return over_limit(len);
+	}
+	return -EINVAL;
 }
 
 static int udmabuf_alloc(const struct hbmem_heap *heap, uint64_t len,
@@ -68,14 +121,8 @@ static int udmabuf_alloc(const struct hbmem_heap *heap, uint64_t len,
 	int dev, memfd, fd, ret;
 
 	(void)cached;
-	if (size_limit && len > size_limit) {
-		if (!__atomic_exchange_n(&limit_told, true, __ATOMIC_RELAXED))
-			hbmem_err_log("udmabuf makes buffers of at most %llu "
-				      "MiB (%s); asked for %llu bytes",
-				      (unsigned long long)(size_limit >> 20),
-				      UDMABUF_LIMIT, (unsigned long long)len);
-		return -ENOMEM;
-	}
+	if (size_limit && len > size_limit)
+		return over_limit(len);
 	snprintf(name, sizeof(name), "%s:%s", heap->name, label);
 	ret = _hbmem_memfd_create(name, len, &memfd);
 	if (ret < 0)
@@ -92,6 +139,8 @@ static int udmabuf_alloc(const struct hbmem_heap *heap, uint64_t len,
 	fd = ioctl(dev, UDMABUF_CREATE, &create);
 	ret = fd < 0 ? -errno : 0;
 	close(dev);
+	if (ret == -EINVAL)
+		ret = refused(len);
 	if (fd >= 0)
 		*out = fd;
 out_close_memfd:

@@ -3,7 +3,16 @@
  * Module life: version, counted open/close, what close releases, the
  * backend choice.
  */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "test-util.h"
 
@@ -119,6 +128,159 @@ static void test_unknown_backend_override_fails_to_open(void)
 	g_unsetenv("HBMEM_BACKEND");
 }
 
+/*
+ * In a child with its own mount namespace, /dev is a fresh nodev tmpfs
+ * holding only /dev/dma_heap/system (a character device, so access()
+ * says it is readable while open() is refused with EACCES, as in a
+ * container whose /dev is mounted nodev). The automatic choice must not
+ * take the dma-heap backend it could not allocate from: it falls through
+ * to memfd, and an allocation works. Exit status: 0 ok, 77 no namespace
+ * here, 1 wrong backend, 2 allocation failed.
+ */
+static int dead_dma_heap_node_child(void)
+{
+	hb_mem_common_buf_t buf;
+	char name[32];
+	int ret;
+
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", "/dev", "tmpfs", MS_NODEV, "mode=0755") < 0 ||
+	    mkdir("/dev/dma_heap", 0755) < 0 ||
+	    mknod("/dev/dma_heap/system", S_IFCHR | 0666, makedev(1, 3)) < 0)
+		return 77;
+	if (access("/dev/dma_heap/system", R_OK) < 0 ||
+	    open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC) >= 0)
+		return 77;	/* not the situation under test */
+	unsetenv("HBMEM_BACKEND");
+	setenv("HBMEM_AUTOSPAWN", "0", 1);
+	if (hb_mem_module_open())
+		return 1;
+	ret = hb_mem_get_backend(name, sizeof(name), NULL) ||
+	      strcmp(name, "memfd") ? 1 : 0;
+	if (ret == 0 && hb_mem_alloc_com_buf(4096, 0, &buf))
+		ret = 2;
+	hb_mem_module_close();
+	return ret;
+}
+
+static void test_unopenable_dma_heap_node_is_not_chosen(void)
+{
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		g_test_skip("needs root for a private /dev");
+		return;
+	}
+	pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		alarm(20);
+		_exit(dead_dma_heap_node_child());
+	}
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	g_assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		g_test_skip("no private mount namespace with a nodev /dev here");
+		return;
+	}
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
+#define UDMABUF_LIMIT "/sys/module/udmabuf/parameters/size_limit_mb"
+
+/* A sysfs parameter takes one write(), in place (no rename). */
+static void set_udmabuf_limit(const char *mb)
+{
+	int fd = open(UDMABUF_LIMIT, O_WRONLY | O_CLOEXEC);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(write(fd, mb, strlen(mb)), ==, (ssize_t)strlen(mb));
+	close(fd);
+}
+
+/* Open on udmabuf; a 4 KiB buffer works, a 2 MiB one is no room. */
+static void udmabuf_small_only(void)
+{
+	hb_mem_common_buf_t buf;
+	char name[32];
+	int fds;
+
+	g_setenv("HBMEM_BACKEND", "udmabuf", TRUE);
+	assert_ok(hb_mem_module_open());
+	assert_ok(hb_mem_get_backend(name, sizeof(name), NULL));
+	g_assert_cmpstr(name, ==, "udmabuf");
+	assert_ok(hb_mem_alloc_com_buf(4096, HB_MEM_USAGE_CACHED, &buf));
+	assert_ok(hb_mem_free_buf(buf.fd));
+	fds = test_count_fds();
+	assert_hb(hb_mem_alloc_com_buf(2 << 20, HB_MEM_USAGE_CACHED, &buf),
+		  HB_MEM_ERR_INSUFFICIENT_MEM);
+	g_assert_cmpint(test_count_fds(), ==, fds);
+	assert_ok(hb_mem_module_close());
+}
+
+/*
+ * udmabuf's size_limit_mb (writable at run time; only in a guest with
+ * /dev/udmabuf, run as root): 0 refuses every buffer, so the backend must
+ * not be usable, neither chosen nor forced; a small limit leaves small
+ * buffers working and makes bigger ones INSUFFICIENT_MEM, also when it was
+ * lowered after the module opened (the driver then says EINVAL).
+ */
+static void test_udmabuf_size_limit_is_honoured(void)
+{
+	char *saved = NULL, *backend = g_strdup(g_getenv("HBMEM_BACKEND"));
+	hb_mem_common_buf_t buf;
+	char name[32];
+	int fds;
+
+	if (access("/dev/udmabuf", R_OK | W_OK) < 0 ||
+	    access(UDMABUF_LIMIT, W_OK) < 0 ||
+	    !g_file_get_contents(UDMABUF_LIMIT, &saved, NULL, NULL)) {
+		g_test_skip("needs /dev/udmabuf and a writable " UDMABUF_LIMIT);
+		g_free(backend);
+		return;
+	}
+
+	set_udmabuf_limit("0");
+	g_unsetenv("HBMEM_BACKEND");
+	g_setenv("HBMEM_AUTOSPAWN", "0", TRUE);
+	assert_ok(hb_mem_module_open());
+	assert_ok(hb_mem_get_backend(name, sizeof(name), NULL));
+	g_assert_cmpstr(name, !=, "udmabuf");
+	assert_ok(hb_mem_module_close());
+	g_setenv("HBMEM_BACKEND", "udmabuf", TRUE);
+	assert_hb(hb_mem_module_open(), HB_MEM_ERR_MODULE_OPEN_FAIL);
+
+	set_udmabuf_limit("1");
+	udmabuf_small_only();
+
+	/* lowered while open: the driver's EINVAL is no room too */
+	set_udmabuf_limit("64");
+	assert_ok(hb_mem_module_open());
+	assert_ok(hb_mem_alloc_com_buf(2 << 20, HB_MEM_USAGE_CACHED, &buf));
+	assert_ok(hb_mem_free_buf(buf.fd));
+	set_udmabuf_limit("1");
+	fds = test_count_fds();
+	assert_hb(hb_mem_alloc_com_buf(2 << 20, HB_MEM_USAGE_CACHED, &buf),
+		  HB_MEM_ERR_INSUFFICIENT_MEM);
+	g_assert_cmpint(test_count_fds(), ==, fds);
+	set_udmabuf_limit("0");
+	assert_hb(hb_mem_alloc_com_buf(4096, HB_MEM_USAGE_CACHED, &buf),
+		  HB_MEM_ERR_INSUFFICIENT_MEM);
+	g_assert_cmpint(test_count_fds(), ==, fds);
+	assert_ok(hb_mem_module_close());
+
+	set_udmabuf_limit(saved);
+	g_free(saved);
+	g_unsetenv("HBMEM_AUTOSPAWN");
+	if (backend)
+		g_setenv("HBMEM_BACKEND", backend, TRUE);
+	else
+		g_unsetenv("HBMEM_BACKEND");
+	g_free(backend);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -136,5 +298,9 @@ int main(int argc, char **argv)
 			test_backend_override_picks_memfd);
 	g_test_add_func("/module/unknown-backend-override-fails-to-open",
 			test_unknown_backend_override_fails_to_open);
+	g_test_add_func("/module/unopenable-dma-heap-node-is-not-chosen",
+			test_unopenable_dma_heap_node_is_not_chosen);
+	g_test_add_func("/module/udmabuf-size-limit-is-honoured",
+			test_udmabuf_size_limit_is_honoured);
 	return g_test_run();
 }
