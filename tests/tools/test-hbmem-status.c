@@ -170,6 +170,280 @@ static void test_bad_usage_exits_2(void)
 	g_free(tool);
 }
 
+/* ---- a strict JSON checker (RFC 8259 grammar, no values kept) ---- */
+
+static void json_ws(const char **p)
+{
+	while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
+		(*p)++;
+}
+
+static gboolean json_value(const char **p, int depth);
+
+static gboolean json_string(const char **p)
+{
+	const char *s = *p;
+	int i;
+
+	if (*s++ != '"')
+		return FALSE;
+	for (;;) {
+		unsigned char c = (unsigned char)*s++;
+
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return FALSE;	/* control characters must be escaped */
+		if (c != '\\')
+			continue;
+		c = (unsigned char)*s++;
+		if (c == 'u') {
+			for (i = 0; i < 4; i++)
+				if (!g_ascii_isxdigit(*s++))
+					return FALSE;
+		} else if (!strchr("\"\\/bfnrt", c) || !c) {
+			return FALSE;
+		}
+	}
+	*p = s;
+	return TRUE;
+}
+
+static gboolean json_number(const char **p)
+{
+	const char *s = *p;
+
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (g_ascii_isdigit(*s))
+			s++;
+	else
+		return FALSE;
+	if (*s == '.') {
+		if (!g_ascii_isdigit(*++s))
+			return FALSE;
+		while (g_ascii_isdigit(*s))
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!g_ascii_isdigit(*s))
+			return FALSE;
+		while (g_ascii_isdigit(*s))
+			s++;
+	}
+	*p = s;
+	return TRUE;
+}
+
+/* [ value, ... ] or { "key": value, ... } */
+static gboolean json_container(const char **p, int depth, char close)
+{
+	(*p)++;
+	json_ws(p);
+	if (**p == close) {
+		(*p)++;
+		return TRUE;
+	}
+	for (;;) {
+		if (close == '}') {
+			if (!json_string(p))
+				return FALSE;
+			json_ws(p);
+			if (*(*p)++ != ':')
+				return FALSE;
+		}
+		if (!json_value(p, depth + 1))
+			return FALSE;
+		json_ws(p);
+		if (**p == close) {
+			(*p)++;
+			return TRUE;
+		}
+		if (*(*p)++ != ',')
+			return FALSE;
+		json_ws(p);
+	}
+}
+
+static gboolean json_value(const char **p, int depth)
+{
+	static const char *const words[] = { "true", "false", "null" };
+	size_t i;
+
+	if (depth > 32)
+		return FALSE;
+	json_ws(p);
+	switch (**p) {
+	case '{':
+		return json_container(p, depth, '}');
+	case '[':
+		return json_container(p, depth, ']');
+	case '"':
+		return json_string(p);
+	}
+	for (i = 0; i < G_N_ELEMENTS(words); i++) {
+		if (!strncmp(*p, words[i], strlen(words[i]))) {
+			*p += strlen(words[i]);
+			return TRUE;
+		}
+	}
+	return json_number(p);
+}
+
+/* @text is exactly one JSON object (and white space). */
+static void assert_json_object(const char *text)
+{
+	const char *p = text;
+
+	json_ws(&p);
+	if (*p != '{' || !json_value(&p, 0))
+		g_error("not valid JSON near offset %ld:\n%s", (long)(p - text),
+			text);
+	json_ws(&p);
+	if (*p)
+		g_error("trailing text after the JSON object:\n%s", text);
+}
+
+/*
+ * Run the command with ARGV (after the program name) and environment
+ * changes ENV ("NAME=value" or "NAME=" to unset, NULL-terminated); returns
+ * its exit status, its stdout and stderr in *@out and *@err (freed by the
+ * caller).
+ */
+static int run_tool_env(const char *const *args, const char *const *env,
+			char **out, char **err)
+{
+	char *tool = tool_path();
+	char **envp = g_get_environ();
+	GPtrArray *argv = g_ptr_array_new();
+	GError *error = NULL;
+	int status, i;
+
+	for (i = 0; env && env[i]; i++) {
+		const char *eq = strchr(env[i], '=');
+		char *name = g_strndup(env[i], (size_t)(eq - env[i]));
+
+		if (eq[1])
+			envp = g_environ_setenv(envp, name, eq + 1, TRUE);
+		else
+			envp = g_environ_unsetenv(envp, name);
+		g_free(name);
+	}
+	g_ptr_array_add(argv, tool);
+	for (i = 0; args[i]; i++)
+		g_ptr_array_add(argv, (char *)args[i]);
+	g_ptr_array_add(argv, NULL);
+	g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, envp,
+				   G_SPAWN_DEFAULT, NULL, NULL, out, err,
+				   &status, &error));
+	g_assert_no_error(error);
+	g_ptr_array_free(argv, TRUE);
+	g_strfreev(envp);
+	g_free(tool);
+	g_assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void test_json_output_parses(void)
+{
+	hb_mem_common_buf_t com = { 0 };
+	char *json;
+
+	/* with a buffer of ours, so the buffer list is not empty where the
+	 * state is machine-wide */
+	g_assert_cmpint(hb_mem_module_open(), ==, 0);
+	g_assert_cmpint(hb_mem_alloc_com_buf(8192, 0, &com), ==, 0);
+	json = run_tool("status", "--json");
+	assert_json_object(json);
+	g_assert_nonnull(strstr(json, "\"backend\": "));
+	g_assert_nonnull(strstr(json, "\"heaps\": ["));
+	g_assert_nonnull(strstr(json, "\"buffers\": ["));
+	g_free(json);
+	g_assert_cmpint(hb_mem_free_buf(com.fd), ==, 0);
+	g_assert_cmpint(hb_mem_module_close(), ==, 0);
+}
+
+/* memfd with no broker to ask: per-process state, said so, exit 0. */
+static void test_no_broker_is_source_none(void)
+{
+	char *dir = g_dir_make_tmp("hbmem-nobroker-XXXXXX", NULL);
+	char *sock = g_strdup_printf("HBMEM_BROKER_SOCKET=%s/none.sock", dir);
+	const char *env[] = { "HBMEM_BACKEND=memfd", sock, NULL };
+	const char *args[] = { "status", "--json", NULL };
+	char *out, *err;
+
+	g_assert_cmpint(run_tool_env(args, env, &out, &err), ==, 0);
+	assert_json_object(out);
+	g_assert_nonnull(strstr(out, "\"source\": \"none"));
+	g_assert_nonnull(strstr(out, "\"name\": \"ion_cma\""));
+	g_assert_nonnull(strstr(out, "\"buffers\": []"));
+	g_free(out);
+	g_free(err);
+	/* and it started no broker there */
+	g_assert_false(g_file_test(sock + strlen("HBMEM_BROKER_SOCKET="),
+				   G_FILE_TEST_EXISTS));
+	rmdir(dir);
+	g_free(sock);
+	g_free(dir);
+}
+
+/* No backend (an unknown one forced, or the driver forced without it). */
+static void test_no_backend_exits_1(void)
+{
+	const char *bogus[] = { "HBMEM_BACKEND=no-such-backend", NULL };
+	const char *driver[] = { "HBMEM_BACKEND=hbmem", NULL };
+	const char *args[] = { "status", "--json", NULL };
+	char *out, *err;
+
+	g_assert_cmpint(run_tool_env(args, bogus, &out, &err), ==, 1);
+	g_assert_cmpstr(out, ==, "");
+	g_assert_nonnull(strstr(err, "hbmem: "));
+	g_free(out);
+	g_free(err);
+	if (access("/dev/hbmem", F_OK) == 0)
+		return;
+	g_assert_cmpint(run_tool_env(args, driver, &out, &err), ==, 1);
+	g_assert_cmpstr(out, ==, "");
+	g_assert_nonnull(strstr(err, "hbmem: "));
+	g_free(out);
+	g_free(err);
+}
+
+static void test_usage_errors_exit_2_help_exits_0(void)
+{
+	const char *none[] = { NULL };
+	const char *cmd[] = { "frobnicate", NULL };
+	const char *extra[] = { "status", "--json", "--json-pretty", NULL };
+	const char *help[] = { "--help", NULL };
+	const char *version[] = { "--version", NULL };
+	const char *const *bad[] = { none, cmd, extra };
+	char *out, *err;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_assert_cmpint(run_tool_env(bad[i], NULL, &out, &err), ==, 2);
+		g_assert_cmpstr(out, ==, "");
+		g_assert_nonnull(strstr(err, "usage: hbmem"));
+		g_free(out);
+		g_free(err);
+	}
+	g_assert_cmpint(run_tool_env(help, NULL, &out, &err), ==, 0);
+	g_assert_nonnull(strstr(out, "usage: hbmem"));
+	g_assert_cmpstr(err, ==, "");
+	g_free(out);
+	g_free(err);
+	g_assert_cmpint(run_tool_env(version, NULL, &out, &err), ==, 0);
+	g_assert_true(g_str_has_prefix(out, "hbmem 1."));
+	g_free(out);
+	g_free(err);
+}
+
 int main(int argc, char **argv)
 {
 	char *dir = NULL, *sock = NULL;
@@ -187,6 +461,12 @@ int main(int argc, char **argv)
 	g_test_add_func("/status/text-output-has-backend-and-heaps",
 			test_text_output_has_backend_and_heaps);
 	g_test_add_func("/status/bad-usage-exits-2", test_bad_usage_exits_2);
+	g_test_add_func("/status/json-output-parses", test_json_output_parses);
+	g_test_add_func("/status/no-broker-is-source-none",
+			test_no_broker_is_source_none);
+	g_test_add_func("/status/no-backend-exits-1", test_no_backend_exits_1);
+	g_test_add_func("/status/usage-errors-exit-2-help-exits-0",
+			test_usage_errors_exit_2_help_exits_0);
 	ret = g_test_run();
 	if (dir) {
 		/* the broker exits by itself once idle; its socket goes now */
