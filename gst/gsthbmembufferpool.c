@@ -4,8 +4,9 @@
  *
  * The layout math here mirrors hb_mem's (lib/format.c, the board's rule):
  * a W x H image (W, H = the stride and vstride we pass) has plane byte
- * strides W * bpp for packed formats, W and ceil(W / 2^xs) (times two when
- * chroma is interleaved) for planar ones, and planes packed back to back.
+ * strides W * bpp for packed formats (W rounded up to whole 4:2:2
+ * macropixels), W and ceil(W / 2^xs) (times two when chroma is
+ * interleaved) for planar ones, and planes packed back to back.
  * set_config uses it to pick W and H; alloc_buffer checks every graphic
  * buffer against it (plane size == stride x lines) before describing the
  * planes in the GstVideoMeta, so a disagreement is an allocation error,
@@ -25,7 +26,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_hbmem_buffer_pool_debug);
 
 enum hbmem_layout
 {
-  LAYOUT_PACKED,                /* one plane, bpp bytes per pixel */
+  LAYOUT_PACKED,                /* one plane, bpp bytes per pixel; xs 1:
+                                 * two pixels share a macropixel (4:2:2) */
   LAYOUT_PLANAR3,               /* Y, U, V */
   LAYOUT_SEMI2,                 /* Y, interleaved chroma */
 };
@@ -49,10 +51,10 @@ static const HbmemFormat hbmem_formats[] = {
   {GST_VIDEO_FORMAT_NV16, MEM_PIX_FMT_NV16, LAYOUT_SEMI2, 1, 1, 0},
   {GST_VIDEO_FORMAT_NV61, MEM_PIX_FMT_NV61, LAYOUT_SEMI2, 1, 1, 0},
   {GST_VIDEO_FORMAT_NV24, MEM_PIX_FMT_NV24, LAYOUT_SEMI2, 1, 0, 0},
-  {GST_VIDEO_FORMAT_YUY2, MEM_PIX_FMT_YUYV422, LAYOUT_PACKED, 2, 0, 0},
-  {GST_VIDEO_FORMAT_YVYU, MEM_PIX_FMT_YVYU422, LAYOUT_PACKED, 2, 0, 0},
-  {GST_VIDEO_FORMAT_UYVY, MEM_PIX_FMT_UYVY422, LAYOUT_PACKED, 2, 0, 0},
-  {GST_VIDEO_FORMAT_VYUY, MEM_PIX_FMT_VYUY422, LAYOUT_PACKED, 2, 0, 0},
+  {GST_VIDEO_FORMAT_YUY2, MEM_PIX_FMT_YUYV422, LAYOUT_PACKED, 2, 1, 0},
+  {GST_VIDEO_FORMAT_YVYU, MEM_PIX_FMT_YVYU422, LAYOUT_PACKED, 2, 1, 0},
+  {GST_VIDEO_FORMAT_UYVY, MEM_PIX_FMT_UYVY422, LAYOUT_PACKED, 2, 1, 0},
+  {GST_VIDEO_FORMAT_VYUY, MEM_PIX_FMT_VYUY422, LAYOUT_PACKED, 2, 1, 0},
   {GST_VIDEO_FORMAT_v308, MEM_PIX_FMT_YUV444, LAYOUT_PACKED, 3, 0, 0},
   {GST_VIDEO_FORMAT_GRAY8, MEM_PIX_FMT_YUV400, LAYOUT_PACKED, 1, 0, 0},
   {GST_VIDEO_FORMAT_RGB16, MEM_PIX_FMT_RGB565, LAYOUT_PACKED, 2, 0, 0},
@@ -176,7 +178,8 @@ hbmem_layout_compute (const HbmemFormat * f, gsize W, gsize H,
   switch (f->layout) {
     case LAYOUT_PACKED:
       l->n_planes = 1;
-      l->stride[0] = W * f->bpp;
+      /* whole macropixels: an odd width still gets its last chroma */
+      l->stride[0] = (cw << f->xs) * f->bpp;
       l->lines[0] = H;
       l->visible[0] = (gsize) pad_top * l->stride[0] + (gsize) pad_left *
           f->bpp;

@@ -172,6 +172,8 @@ static const Layout layouts[] = {
   {"I420", 3, {641, 321, 321}, {481, 241, 241}},
   {"RGBA", 1, {2564, 0, 0}, {481, 0, 0}},
   {"GRAY8", 1, {641, 0, 0}, {481, 0, 0}},
+  /* two pixels share a 4-byte macropixel: 641 pixels need 321 of them */
+  {"YUY2", 1, {1284, 0, 0}, {481, 0, 0}},
 };
 
 static void
