@@ -57,6 +57,35 @@ static int ctl_version(int fd, struct hbmem_version *v)
 	return ioctl_retry(fd, HBMEM_IOC_VERSION, v);
 }
 
+/*
+ * 0 when at least one of the driver's heap nodes opens: allocation goes
+ * through them, so with /dev/hbmem usable but no node (not created, or
+ * not ours to open) the backend could allocate nothing. Else why not.
+ */
+static int any_node_opens(int ctl, uint32_t count)
+{
+	char path[sizeof(DMA_HEAP_DIR) + HB_MEM_HEAP_NAME_MAX];
+	int fd, ret = -ENODEV;
+	uint32_t i;
+
+	for (i = 0; i < count && i < MAX_NODES; i++) {
+		struct hbmem_heap_info info = { .index = i };
+
+		ret = ioctl_retry(ctl, HBMEM_IOC_HEAP_QUERY, &info);
+		if (ret < 0)
+			return ret;
+		snprintf(path, sizeof(path), DMA_HEAP_DIR "%.*s",
+			 (int)sizeof(info.name), info.name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		ret = -errno;
+	}
+	return ret;
+}
+
 static int hbmem_probe(void)
 {
 	struct hbmem_version v;
@@ -66,12 +95,14 @@ static int hbmem_probe(void)
 	if (fd < 0)
 		return -errno;
 	ret = ctl_version(fd, &v);
-	close(fd);
 	if (ret == 0 && v.major != HBMEM_VERSION_MAJOR) {
 		hbmem_err_log(HBMEM_CTL " speaks version %u, we need %u",
 			      v.major, HBMEM_VERSION_MAJOR);
 		ret = -EPROTO;
 	}
+	if (ret == 0)
+		ret = any_node_opens(fd, v.heap_count);
+	close(fd);
 	return ret;
 }
 

@@ -188,6 +188,67 @@ static void test_unopenable_dma_heap_node_is_not_chosen(void)
 	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
 }
 
+/*
+ * In a child with its own mount namespace, the kernel driver's heap nodes
+ * are hidden (an empty tmpfs on /dev/dma_heap) while its control device
+ * still answers, as for a user given /dev/hbmem but not the heap nodes.
+ * The driver backend can then allocate nothing: it must be neither chosen
+ * nor open when forced, and the choice goes on to one that allocates.
+ * Exit status: 0 ok, 77 no namespace here, 1 driver chosen, 2 allocation
+ * failed, 3 forced open worked.
+ */
+static int hidden_heap_nodes_child(void)
+{
+	hb_mem_common_buf_t buf;
+	char name[32];
+	int ret;
+
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", "/dev/dma_heap", "tmpfs", MS_NODEV, "mode=0755") < 0)
+		return 77;
+	setenv("HBMEM_AUTOSPAWN", "0", 1);
+	setenv("HBMEM_BACKEND", "hbmem", 1);
+	if (hb_mem_module_open() == 0) {
+		hb_mem_module_close();
+		return 3;
+	}
+	unsetenv("HBMEM_BACKEND");
+	if (hb_mem_module_open())
+		return 1;
+	ret = hb_mem_get_backend(name, sizeof(name), NULL) ||
+	      !strcmp(name, "hbmem") ? 1 : 0;
+	if (ret == 0 && hb_mem_alloc_com_buf(4096, 0, &buf))
+		ret = 2;
+	hb_mem_module_close();
+	return ret;
+}
+
+static void test_driver_without_heap_nodes_is_not_chosen(void)
+{
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0 || access("/dev/hbmem", F_OK) < 0 ||
+	    access("/dev/dma_heap", F_OK) < 0) {
+		g_test_skip("needs root and the kernel driver");
+		return;
+	}
+	pid = fork();
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		alarm(20);
+		_exit(hidden_heap_nodes_child());
+	}
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	g_assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		g_test_skip("no private mount namespace here");
+		return;
+	}
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
 #define UDMABUF_LIMIT "/sys/module/udmabuf/parameters/size_limit_mb"
 
 /* A sysfs parameter takes one write(), in place (no rename). */
@@ -302,5 +363,7 @@ int main(int argc, char **argv)
 			test_unopenable_dma_heap_node_is_not_chosen);
 	g_test_add_func("/module/udmabuf-size-limit-is-honoured",
 			test_udmabuf_size_limit_is_honoured);
+	g_test_add_func("/module/driver-without-heap-nodes-is-not-chosen",
+			test_driver_without_heap_nodes_is_not_chosen);
 	return g_test_run();
 }
