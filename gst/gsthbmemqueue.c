@@ -515,15 +515,19 @@ hbq_wrap (GstHbmemQueue * self, HbqItem * item)
   return out;
 }
 
-/* Downstream said stop (EOS, error): tell upstream, even a blocked one. */
+/*
+ * Downstream said stop (EOS, error): tell upstream, even a blocked one.
+ * The task is paused under the lock, so a restart (hbq_restart_after_eos)
+ * that sees the stop also comes after the pause and is not undone by it.
+ */
 static void
 hbq_pause (GstHbmemQueue * self, GstFlowReturn ret)
 {
   g_mutex_lock (&self->lock);
   if (!self->flushing)
     hbq_stop_locked (self, ret);
-  g_mutex_unlock (&self->lock);
   gst_pad_pause_task (self->srcpad);
+  g_mutex_unlock (&self->lock);
 }
 
 /* Push the events and the buffer of @item (owned); the flow result. */
@@ -674,10 +678,50 @@ hbq_start_task (GstHbmemQueue * self)
       self->srcpad, NULL);
 }
 
+/*
+ * Stream-start and segment end the EOS state downstream's EOS left (a pad
+ * takes data again after them, and queue does the same): make the ring
+ * again and restart the task. FALSE only when that failed.
+ */
+static gboolean
+hbq_restart_after_eos (GstHbmemQueue * self)
+{
+  gboolean restart, ok = TRUE;
+
+  g_mutex_lock (&self->lock);
+  restart = self->flushing && self->srcresult == GST_FLOW_EOS;
+  if (restart) {
+    GST_DEBUG_OBJECT (self, "new stream or segment after downstream EOS: "
+        "restarting");
+    ok = hbq_open_locked (self);
+  }
+  g_mutex_unlock (&self->lock);
+  return !restart || (ok && hbq_start_task (self));
+}
+
+/*
+ * A serialized event the stopped queue refused (@ret, not flushing): as
+ * queue does, a sticky one other than EOS is kept on the src pad for
+ * when data flows again and accepted (refusing it would turn
+ * downstream's EOS into an error for upstream); the rest is refused.
+ */
+static gboolean
+hbq_refused_event (GstHbmemQueue * self, GstEvent * event, GstFlowReturn ret)
+{
+  gboolean keep = ret != GST_FLOW_FLUSHING && GST_EVENT_IS_STICKY (event) &&
+      GST_EVENT_TYPE (event) != GST_EVENT_EOS;
+
+  if (keep)
+    gst_pad_store_sticky_event (self->srcpad, event);
+  gst_event_unref (event);
+  return keep;
+}
+
 static gboolean
 hbq_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstHbmemQueue *self = GST_HBMEM_QUEUE (parent);
+  GstFlowReturn ret;
   HbqItem *item;
 
   switch (GST_EVENT_TYPE (event)) {
@@ -700,6 +744,18 @@ hbq_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   }
   if (!GST_EVENT_IS_SERIALIZED (event))
     return gst_pad_push_event (self->srcpad, event);
+
+  if ((GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START ||
+          GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT) &&
+      !hbq_restart_after_eos (self)) {
+    gst_event_unref (event);
+    return FALSE;
+  }
+  g_mutex_lock (&self->lock);
+  ret = self->flushing ? self->srcresult : GST_FLOW_OK;
+  g_mutex_unlock (&self->lock);
+  if (ret != GST_FLOW_OK)
+    return hbq_refused_event (self, event, ret);
 
   item = g_new0 (HbqItem, 1);
   g_queue_init (&item->events);

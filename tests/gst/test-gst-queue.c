@@ -668,6 +668,58 @@ test_downstream_eos_reaches_a_blocked_upstream (void)
   gate_clear (&gate);
 }
 
+/*
+ * After downstream's EOS (upstream got EOS), a sticky event is kept and
+ * accepted (the next buffer still gets EOS, not an error of its own), and
+ * a new segment ends the EOS state as with queue: data flows again, after
+ * the caps that came in between.
+ */
+static void
+test_new_segment_after_downstream_eos_restarts (void)
+{
+  GstHarness *h = make_harness ("hbmemqueue name=q slots=2");
+  GstCaps *caps2 = gst_caps_from_string (CAPS ",pixel-aspect-ratio=2/1");
+  GstCaps *cur;
+  GstBuffer *b;
+  GstFlowReturn ret = GST_FLOW_OK;
+  gint64 end = g_get_monotonic_time () + GST_TEST_REACT_US;
+  guint i = 0;
+  Gate gate;
+
+  gate_init (&gate, h, TRUE);
+  g_mutex_lock (&gate.lock);
+  gate.eos = TRUE;
+  g_mutex_unlock (&gate.lock);
+  while (ret == GST_FLOW_OK && g_get_monotonic_time () < end) {
+    ret = gst_harness_push (h, make_buffer (i++));
+    g_usleep (1000);
+  }
+  g_assert_cmpint (ret, ==, GST_FLOW_EOS);
+  /* a caps change while stopped: accepted, data still gets EOS */
+  g_assert_true (gst_harness_push_event (h,
+          gst_event_new_caps (caps2)));
+  g_assert_cmpint (gst_harness_push (h, make_buffer (50)), ==, GST_FLOW_EOS);
+  /* a new segment: flowing again, the new caps first */
+  g_mutex_lock (&gate.lock);
+  gate.eos = FALSE;
+  g_mutex_unlock (&gate.lock);
+  push_segment (h);
+  g_assert_cmpint (gst_harness_push (h, make_buffer (100)), ==, GST_FLOW_OK);
+  b = gst_harness_pull (h);
+  g_assert_nonnull (b);
+  g_assert_cmpuint (GST_BUFFER_PTS (b), ==, 100 * GST_MSECOND);
+  gst_buffer_unref (b);
+  cur = gst_pad_get_current_caps (h->sinkpad);
+  g_assert_nonnull (cur);
+  g_assert_true (gst_caps_is_equal (cur, caps2));
+  gst_caps_unref (cur);
+  /* and an EOS from upstream now goes through */
+  g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_caps_unref (caps2);
+  gst_harness_teardown (h);
+  gate_clear (&gate);
+}
+
 static void
 test_eos_comes_after_the_last_buffer (void)
 {
@@ -1060,6 +1112,8 @@ main (int argc, char **argv)
       test_leaky_change_while_running_waits_for_the_next_start);
   g_test_add_func ("/gst/queue/timeout-drops-the-buffer-and-counts-it",
       test_timeout_drops_the_buffer_and_counts_it);
+  g_test_add_func ("/gst/queue/new-segment-after-downstream-eos-restarts",
+      test_new_segment_after_downstream_eos_restarts);
   g_test_add_func ("/gst/queue/eos-comes-after-the-last-buffer",
       test_eos_comes_after_the_last_buffer);
   g_test_add_func ("/gst/queue/downstream-eos-reaches-a-blocked-upstream",
