@@ -148,10 +148,18 @@ int _hbmem_share_new(int fd, uint64_t len, struct hbmem_heap *heap,
 		     uint64_t reserved, struct hbmem_share **out)
 {
 	struct hbmem_share *sh;
-	uint64_t unit_len = len, off;
+	uint64_t unit_len = len, off, pa;
 	int32_t id;
 	int ret;
 
+	/*
+	 * Device addresses made up from the id (share_phys()) give a unit
+	 * 4 GiB of them: a bigger one would run into the next id's. Checked
+	 * before the unit is registered anywhere.
+	 */
+	if (len > (1ull << SYNTH_SHIFT) &&
+	    !(hbmem_backend->phys && hbmem_backend->phys(fd, &pa) == 0 && pa))
+		return -ENOMEM;
 	if (hbmem_backend->share_register) {
 		ret = hbmem_backend->share_register(fd, len,
 						    heap ? heap->name : "",
@@ -164,8 +172,6 @@ int _hbmem_share_new(int fd, uint64_t len, struct hbmem_heap *heap,
 			return ret;
 		unit_len = len;		/* the caller's size, not the rounded */
 	} else {
-		if (len > (1ull << SYNTH_SHIFT))
-			return -ENOMEM;
 		id = share_next_id();
 	}
 	ret = share_insert(id, unit_len, &sh);

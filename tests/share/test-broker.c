@@ -824,6 +824,26 @@ static void test_autospawn_off_keeps_sharing_in_the_process(void)
 	g_free(dir);
 }
 
+/*
+ * Without physical addresses a unit's device addresses are share_id << 32
+ * plus the offset, so a unit gets 4 GiB of them: a bigger one would run
+ * into the next id's. The limit holds with the broker as without it.
+ */
+static void test_unit_over_4_gib_is_refused(void)
+{
+	hb_mem_common_buf_t b;
+	BrokerFixture f;
+
+	g_setenv("HBMEM_HEAPS", "ion_cma=9G", TRUE);
+	broker_setup(&f, NULL);
+	assert_hb(hb_mem_alloc_com_buf((4ull << 30) + 4096, 0, &b),
+		  HB_MEM_ERR_INSUFFICIENT_MEM);
+	assert_ok(hb_mem_alloc_com_buf(4ull << 30, 0, &b));
+	assert_ok(hb_mem_free_buf(b.fd));
+	broker_teardown(&f, NULL);
+	g_unsetenv("HBMEM_HEAPS");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -832,6 +852,8 @@ int main(int argc, char **argv)
 			"is not set\n");
 		return 77;
 	}
+	g_test_add_func("/broker/unit-over-4-gib-is-refused",
+			test_unit_over_4_gib_is_refused);
 	add_broker_test("/broker/com-import-in-child-sees-data-and-counts",
 			test_com_import_in_child_sees_data_and_counts);
 	add_broker_test("/broker/local-pool-buffer-imports-in-child",
