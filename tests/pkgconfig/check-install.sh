@@ -73,6 +73,15 @@ soname=$(readelf -d "$real" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 [ "$soname" = libhbmem.so.1 ] || fail "soname is '$soname'"
 echo "soname: $soname"
 
+# the documentation the hbmemd unit points at is installed
+unit=$(find "$dest" -name hbmemd.service | head -n 1)
+if [ -n "$unit" ]; then
+	doc=$(sed -n 's|^Documentation=file://||p' "$unit")
+	[ -n "$doc" ] && [ -f "$dest$doc" ] ||
+		fail "hbmemd.service documents '$doc', which is not installed"
+	echo "hbmemd.service documentation: $doc"
+fi
+
 # The one-liner from examples/README.md. The include stays as written.
 grep -q '#include "hb_mem_mgr.h"' "$src/examples/alloc_com.c" ||
 	fail "alloc_com.c no longer includes \"hb_mem_mgr.h\""
