@@ -421,8 +421,10 @@ static void test_usage_errors_exit_2_help_exits_0(void)
 	const char *cmd[] = { "frobnicate", NULL };
 	const char *extra[] = { "status", "--json", "--json-pretty", NULL };
 	const char *help[] = { "--help", NULL };
+	const char *status_help[] = { "status", "--help", NULL };
 	const char *version[] = { "--version", NULL };
 	const char *const *bad[] = { none, cmd, extra };
+	const char *const *helps[] = { help, status_help };
 	char *out, *err;
 	size_t i;
 
@@ -433,11 +435,13 @@ static void test_usage_errors_exit_2_help_exits_0(void)
 		g_free(out);
 		g_free(err);
 	}
-	g_assert_cmpint(run_tool_env(help, NULL, &out, &err), ==, 0);
-	g_assert_nonnull(strstr(out, "usage: hbmem"));
-	g_assert_cmpstr(err, ==, "");
-	g_free(out);
-	g_free(err);
+	for (i = 0; i < G_N_ELEMENTS(helps); i++) {
+		g_assert_cmpint(run_tool_env(helps[i], NULL, &out, &err), ==, 0);
+		g_assert_nonnull(strstr(out, "usage: hbmem"));
+		g_assert_cmpstr(err, ==, "");
+		g_free(out);
+		g_free(err);
+	}
 	g_assert_cmpint(run_tool_env(version, NULL, &out, &err), ==, 0);
 	g_assert_true(g_str_has_prefix(out, "hbmem 1."));
 	g_free(out);

@@ -109,6 +109,10 @@ int main(int argc, char **argv)
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = 1;
+		} else if (!strcmp(argv[i], "--help") ||
+			   !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
 		} else {
 			fprintf(stderr, "hbmem: unknown option '%s'\n", argv[i]);
 			usage(stderr);
