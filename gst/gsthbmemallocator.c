@@ -278,8 +278,9 @@ hbmem_mem_share (GstMemory * mem, gssize offset, gssize size)
 
   if (!info)
     return NULL;
+  /* the rest of the memory; nothing from past its end */
   if (size == -1)
-    size = mem->size - offset;
+    size = offset < (gssize) mem->size ? (gssize) mem->size - offset : 0;
   parent = mem->parent ? mem->parent : mem;
   sub = hbmem_mem_new (mem->allocator, info->rec, info->fd, info->base,
       mem->maxsize, info->plane);

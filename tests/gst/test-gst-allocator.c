@@ -342,6 +342,10 @@ test_share_whole_and_nested (Fixture * f, gconstpointer data)
   g_assert_true (gst_memory_map (b, &map, GST_MAP_READ));
   g_assert_true (map.data == c.virt_addr + 150);
   gst_memory_unmap (b, &map);
+  /* "the rest" from past the end is nothing, not a wrapped size */
+  gst_memory_unref (b);
+  b = gst_memory_share (a, 1000, -1);
+  g_assert_cmpuint (b->size, ==, 0);
   gst_memory_unref (mem);
   gst_memory_unref (a);
   gst_memory_unref (b);
