@@ -406,9 +406,15 @@ int hbmem_ipc_recv(int sock, struct hbmem_ipc_msg *msg)
 	}
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if (n == 0)
-		return -ECONNRESET;	/* SEQPACKET: orderly shutdown */
 	ret = ipc_collect_fds(&mh, msg);
+	/*
+	 * SEQPACKET: 0 bytes is an orderly shutdown, or an empty datagram,
+	 * which no message is; either way it carries no fds. One that does
+	 * is a forgery: its fds are ours now and must be closed.
+	 */
+	if (n == 0 && ret == 0 && msg->n_fds == 0 &&
+	    !(mh.msg_flags & MSG_CTRUNC))
+		return -ECONNRESET;
 	if (ret < 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    (size_t)n < sizeof(hdr) || hdr.magic != HBMEM_IPC_MAGIC ||
 	    hdr.version != HBMEM_IPC_VERSION || hdr.reserved != 0 ||

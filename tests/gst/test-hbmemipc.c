@@ -375,6 +375,13 @@ static void test_recv_rejects_hostile_datagrams(void)
 	send_framed(sv[0], HBMEM_IPC_MAGIC, HBMEM_IPC_VERSION, HBMEM_IPC_EVENT,
 		    sizeof(ev), &ev, sizeof(ev), -1, 0);
 	expect_proto(sv[1]);
+	/*
+	 * an empty datagram is no message, and with fds it is no shutdown
+	 * either: refused, its fds closed (they were leaked as a "reset")
+	 */
+	send_raw(sv[0], "", 0, mfd, 1);
+	expect_proto(sv[1]);
+	g_assert_cmpint(count_fds(), ==, before);
 	/* larger than any message: truncated by the kernel, rejected */
 	memset(huge, 0, sizeof(huge));
 	send_framed(sv[0], HBMEM_IPC_MAGIC, HBMEM_IPC_VERSION, HBMEM_IPC_EVENT,
