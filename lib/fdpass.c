@@ -59,6 +59,9 @@
 #ifndef DMA_BUF_MAGIC
 #define DMA_BUF_MAGIC	0x444d4142
 #endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE	0x0010
+#endif
 
 /* A message being built (send) or taken apart (receive). */
 struct fdpass_ctx {
@@ -120,14 +123,12 @@ static int sock_wait(int sock, short events, const struct timespec *deadline)
 	return 0;
 }
 
-static int sock_is_stream(int sock, bool *stream)
+static int sock_type(int sock, int *type)
 {
-	int type;
-	socklen_t len = sizeof(type);
+	socklen_t len = sizeof(*type);
 
-	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, type, &len) < 0)
 		return -errno;
-	*stream = type == SOCK_STREAM;
 	return 0;
 }
 
@@ -274,21 +275,23 @@ static ssize_t recv_part(int sock, void *p, size_t len, struct fdpass_ctx *c,
 
 /*
  * Receive one whole message and its fds into @c (@c->fds are then ours).
- * Nothing read: -ETIMEDOUT when the deadline passes. On any error every fd
- * received is closed.
+ * Nothing read: -ETIMEDOUT when the deadline passes; part of a message
+ * read by then: -EPROTO (the stream is out of step from here on). On any
+ * error every fd received is closed.
  */
 static int fdpass_recvmsg(int sock, int64_t timeout_ms, struct fdpass_ctx *c)
 {
 	struct timespec deadline, *dl = NULL;
 	char *p = (char *)&c->msg;
 	size_t got = 0, want = sizeof(c->msg);
-	bool stream = false, trunc = false;
+	bool stream, trunc = false;
+	int ret, type = 0;
 	ssize_t n;
-	int ret;
 
-	ret = sock_is_stream(sock, &stream);
+	ret = sock_type(sock, &type);
 	if (ret < 0)
 		return sock_errno(-ret);
+	stream = type == SOCK_STREAM;
 	if (timeout_ms >= 0) {
 		_hbmem_deadline(timeout_ms, &deadline);
 		dl = &deadline;
@@ -298,11 +301,16 @@ static int fdpass_recvmsg(int sock, int64_t timeout_ms, struct fdpass_ctx *c)
 
 		n = recv_part(sock, p + got, want - got, c, dl, &trunc);
 		if (n < 0) {
-			ret = (int)n;
+			/* on a stream, part of a message is a truncated one */
+			ret = n == -ETIMEDOUT && got ? -EPROTO : (int)n;
 			goto err_close;
 		}
 		if (n == 0) {
-			ret = -EBADF;	/* the peer has gone */
+			/*
+			 * The peer has gone; but a datagram socket has no end
+			 * of stream: there it is an empty datagram.
+			 */
+			ret = type == SOCK_DGRAM ? -EPROTO : -EBADF;
 			goto err_close;
 		}
 		/* the fds come with the first bytes of a message only */
@@ -524,8 +532,10 @@ HBMEM_EXPORT int32_t hb_mem_send_graph_buf_group(
 
 /*
  * Whether @fd is memory we can map and rely on: a memfd sealed against
- * shrinking (a peer could otherwise truncate it under our mapping) or a
- * dma-buf, open for reading and writing. Its length goes to @len.
+ * shrinking (a peer could otherwise truncate it under our mapping) and
+ * not against writing (no writable mapping could be made), or a dma-buf,
+ * open for reading and writing. Its length goes to @len. @fd stays the
+ * caller's.
  */
 static int fd_check(int fd, uint64_t *len)
 {
@@ -550,7 +560,8 @@ static int fd_check(int fd, uint64_t *len)
 	    !S_ISREG(st.st_mode))
 		return -EBADF;
 	seals = fcntl(fd, F_GET_SEALS);
-	if (seals < 0 || !(seals & F_SEAL_SHRINK) || st.st_size <= 0)
+	if (seals < 0 || !(seals & F_SEAL_SHRINK) ||
+	    (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) || st.st_size <= 0)
 		return -EBADF;
 	*len = (uint64_t)st.st_size;
 	return 0;

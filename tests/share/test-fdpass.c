@@ -722,6 +722,12 @@ static void test_recv_refuses_forged_messages_and_closes_their_fds(
 	/* truncated, on every socket type */
 	expect_refused(SOCK_SEQPACKET, &msg, 10, &fd, 1, inval);
 	expect_refused(SOCK_DGRAM, &msg, sizeof(msg) - 1, &fd, 1, inval);
+	/*
+	 * an empty datagram: a datagram socket has no end of stream, so
+	 * that is a (wholly) truncated message, not a peer that has gone
+	 */
+	expect_refused(SOCK_DGRAM, &msg, 0, &fd, 1, inval);
+	expect_refused(SOCK_DGRAM, &msg, 0, NULL, 0, inval);
 	/* longer than a message */
 	{
 		char big[sizeof(msg) + 64];
@@ -829,6 +835,23 @@ static void test_recv_on_stream_takes_pieces_but_not_late_fds(TestModule *m,
 		reap(pid);
 	}
 	g_assert_cmpint(test_count_fds(), ==, before);
+	/*
+	 * half a message, then the peer stalls past the deadline: part of the
+	 * stream is consumed, so that is a truncated message, not a TIMEOUT
+	 * (which promises nothing was consumed, and invites a retry that
+	 * could only read the stream out of step); its fds are closed
+	 */
+	{
+		int s2[2];
+
+		sockpair(SOCK_STREAM, s2);
+		send_raw(s2[0], p, 100, &fd, 1);
+		assert_hb(hb_mem_recv_com_buf(s2[1], 100, &r),
+			  HB_MEM_ERR_INVALID_PARAMS);
+		close(s2[0]);
+		close(s2[1]);
+	}
+	g_assert_cmpint(test_count_fds(), ==, before);
 	/* half a message, then the peer goes: the receive says so */
 	send_raw(sv[0], p, 100, &fd, 1);
 	close(sv[0]);
@@ -866,6 +889,42 @@ static void test_recv_refuses_fds_that_are_not_sealed_memory(TestModule *m,
 		g_assert_cmpint(f, >=, 0);
 		expect_refused(SOCK_SEQPACKET, &msg, sizeof(msg), &f, 1, badfd);
 		close(f);
+	}
+	/*
+	 * read-write in name only: sealed against writing (now, or against
+	 * future writable mappings), so no writable mapping can be made
+	 * (refused as the bad fd it is, not as a failed mmap: NOT_ALLOW)
+	 */
+	{
+		int seal[2] = { F_SEAL_WRITE, F_SEAL_FUTURE_WRITE }, i, w;
+
+		for (i = 0; i < 2; i++) {
+			w = sealed_memfd(4096);
+			g_assert_cmpint(fcntl(w, F_ADD_SEALS, seal[i]), ==, 0);
+			expect_refused(SOCK_SEQPACKET, &msg, sizeof(msg), &w, 1,
+				       badfd);
+			close(w);
+		}
+	}
+	/* no memory at all: an O_PATH handle on it, a directory, a socket */
+	{
+		int op = open(path, O_PATH | O_CLOEXEC);
+		int dir = open("/dev/shm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int sk[2];
+
+		g_assert_cmpint(op, >=, 0);
+		expect_refused(SOCK_SEQPACKET, &msg, sizeof(msg), &op, 1, badfd);
+		if (dir >= 0) {
+			expect_refused(SOCK_SEQPACKET, &msg, sizeof(msg), &dir,
+				       1, badfd);
+			close(dir);
+		}
+		sockpair(SOCK_STREAM, sk);
+		expect_refused(SOCK_SEQPACKET, &msg, sizeof(msg), &sk[0], 1,
+			       badfd);
+		close(op);
+		close(sk[0]);
+		close(sk[1]);
 	}
 	close(p[0]);
 	close(p[1]);
