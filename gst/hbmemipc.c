@@ -440,9 +440,13 @@ int hbmem_ipc_check_fd(int fd, uint64_t size, int *is_dmabuf)
 	struct statfs sfs;
 	struct stat st;
 	off_t end;
-	int seals;
+	int fl, seals;
 
 	if (fd < 0 || size == 0)
+		return -EINVAL;
+	/* a write-only fd (or an O_PATH handle) cannot be mapped at all */
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_PATH) || (fl & O_ACCMODE) == O_WRONLY)
 		return -EINVAL;
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals >= 0) {

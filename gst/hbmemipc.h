@@ -215,7 +215,8 @@ void hbmem_ipc_msg_clear(struct hbmem_ipc_msg *msg);
 /*
  * Check that @fd may be mapped for @size bytes and cannot shrink under the
  * mapping: a memfd sealed against shrinking, or a dma-buf, at least @size
- * long. *@is_dmabuf says which. -EINVAL otherwise (the fd is not taken).
+ * long and open for reading. *@is_dmabuf says which. -EINVAL otherwise
+ * (the fd is not taken).
  */
 int hbmem_ipc_check_fd(int fd, uint64_t size, int *is_dmabuf);
 

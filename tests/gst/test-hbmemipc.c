@@ -439,6 +439,24 @@ static void test_check_fd_accepts_only_unshrinkable_memory(void)
 	g_assert_cmpint(hbmem_ipc_check_fd(open_ended, 4096, NULL), ==,
 			-EINVAL);
 	g_assert_cmpint(hbmem_ipc_check_fd(-1, 4096, NULL), ==, -EINVAL);
+	/*
+	 * the sealed memfd reopened write-only or as an O_PATH handle: no
+	 * mapping of either can be made (write-only passed, and every frame
+	 * of its block then failed to map downstream)
+	 */
+	{
+		char *self = g_strdup_printf("/proc/self/fd/%d", sealed);
+		int wo = open(self, O_WRONLY | O_CLOEXEC);
+		int op = open(self, O_PATH | O_CLOEXEC);
+
+		g_assert_cmpint(wo, >=, 0);
+		g_assert_cmpint(op, >=, 0);
+		g_assert_cmpint(hbmem_ipc_check_fd(wo, 4096, NULL), ==, -EINVAL);
+		g_assert_cmpint(hbmem_ipc_check_fd(op, 4096, NULL), ==, -EINVAL);
+		close(wo);
+		close(op);
+		g_free(self);
+	}
 	g_assert_cmpint(pipe(p), ==, 0);
 	g_assert_cmpint(hbmem_ipc_check_fd(p[0], 1, NULL), ==, -EINVAL);
 	file = g_file_open_tmp("hbmemipc-XXXXXX", &path, NULL);
