@@ -141,6 +141,29 @@ static bool private_mounts(void)
 }
 
 /*
+ * Run @child in a forked child (bounded by alarm()): its exit status 0
+ * passes, 77 skips the test with @skip_why, anything else fails it.
+ */
+static void run_child(int (*child)(void), const char *skip_why)
+{
+	int status;
+	pid_t pid = fork();
+
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		alarm(20);
+		_exit(child());
+	}
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	g_assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		g_test_skip(skip_why);
+		return;
+	}
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
+/*
  * In a child with its own mount namespace, /dev is a fresh nodev tmpfs
  * holding only /dev/dma_heap/system (a character device, so access()
  * says it is readable while open() is refused with EACCES, as in a
@@ -177,26 +200,12 @@ static int dead_dma_heap_node_child(void)
 
 static void test_unopenable_dma_heap_node_is_not_chosen(void)
 {
-	int status;
-	pid_t pid;
-
 	if (geteuid() != 0) {
 		g_test_skip("needs root for a private /dev");
 		return;
 	}
-	pid = fork();
-	g_assert_cmpint(pid, >=, 0);
-	if (pid == 0) {
-		alarm(20);
-		_exit(dead_dma_heap_node_child());
-	}
-	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-	g_assert_true(WIFEXITED(status));
-	if (WEXITSTATUS(status) == 77) {
-		g_test_skip("no private mount namespace with a nodev /dev here");
-		return;
-	}
-	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+	run_child(dead_dma_heap_node_child,
+		  "no private mount namespace with a nodev /dev here");
 }
 
 /*
@@ -236,27 +245,12 @@ static int hidden_heap_nodes_child(void)
 
 static void test_driver_without_heap_nodes_is_not_chosen(void)
 {
-	int status;
-	pid_t pid;
-
 	if (geteuid() != 0 || access("/dev/hbmem", F_OK) < 0 ||
 	    access("/dev/dma_heap", F_OK) < 0) {
 		g_test_skip("needs root and the kernel driver");
 		return;
 	}
-	pid = fork();
-	g_assert_cmpint(pid, >=, 0);
-	if (pid == 0) {
-		alarm(20);
-		_exit(hidden_heap_nodes_child());
-	}
-	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-	g_assert_true(WIFEXITED(status));
-	if (WEXITSTATUS(status) == 77) {
-		g_test_skip("no private mount namespace here");
-		return;
-	}
-	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+	run_child(hidden_heap_nodes_child, "no private mount namespace here");
 }
 
 #define UDMABUF_LIMIT "/sys/module/udmabuf/parameters/size_limit_mb"
