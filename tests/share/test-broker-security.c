@@ -92,6 +92,24 @@ static void expect_error(int sock, uint32_t seq, int err)
 	g_assert_cmpint(m.u.count_rep.status, ==, err);
 }
 
+/*
+ * Offer @tabfd as the publication table, naming it as fd number @named
+ * in the message: the broker's status in its reply to @seq.
+ */
+static int32_t send_hello(int sock, uint32_t seq, int tabfd, int named)
+{
+	struct hbmem_msg m, rep;
+
+	hbmem_proto_init(&m, HBMEM_MSG_HELLO, seq);
+	m.u.hello.slots = HBMEM_PUB_SLOTS;
+	m.u.hello.slot_size = sizeof(struct hbmem_pub_slot);
+	m.u.hello.fd = named;
+	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &tabfd, 1);
+	raw_reply(sock, seq, &rep);
+	g_assert_cmpint(rep.hdr.type, ==, HBMEM_MSG_HELLO | HBMEM_MSG_REPLY);
+	return rep.u.count_rep.status;
+}
+
 static int sealed_memfd(size_t len, bool seal)
 {
 	int fd = memfd_create("hbmem-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -495,36 +513,17 @@ static void test_hostile_publication_table_is_not_trusted(BrokerFixture *f,
 
 	/* a table of the wrong size, then an unsealed one: refused */
 	tabfd = sealed_memfd(4096, true);
-	hbmem_proto_init(&m, HBMEM_MSG_HELLO, 2);
-	m.u.hello.slots = HBMEM_PUB_SLOTS;
-	m.u.hello.slot_size = sizeof(struct hbmem_pub_slot);
-	m.u.hello.fd = tabfd;
-	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &tabfd, 1);
-	raw_reply(sock, 2, &rep);
-	g_assert_cmpint(rep.u.count_rep.status, ==, -EINVAL);
+	g_assert_cmpint(send_hello(sock, 2, tabfd, tabfd), ==, -EINVAL);
 	close(tabfd);
 	tabfd = sealed_memfd(len, false);
-	m.hdr.seq = 3;
-	m.u.hello.fd = tabfd;
-	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &tabfd, 1);
-	raw_reply(sock, 3, &rep);
-	g_assert_cmpint(rep.u.count_rep.status, ==, -EINVAL);
+	g_assert_cmpint(send_hello(sock, 3, tabfd, tabfd), ==, -EINVAL);
 	close(tabfd);
 	/* a good one, but named by the wrong fd number: the probe fails */
 	tabfd = sealed_memfd(len, true);
 	tab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, tabfd, 0);
 	g_assert_true(tab != MAP_FAILED);
-	m.hdr.seq = 4;
-	m.u.hello.fd = sock;
-	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &tabfd, 1);
-	raw_reply(sock, 4, &rep);
-	g_assert_cmpint(rep.u.count_rep.status, <, 0);
-	m.hdr.seq = 40;
-	m.u.hello.fd = tabfd;
-	raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &tabfd, 1);
-	raw_reply(sock, 40, &rep);
-	g_assert_cmpint(rep.hdr.type, ==, HBMEM_MSG_HELLO | HBMEM_MSG_REPLY);
-	g_assert_cmpint(rep.u.count_rep.status, ==, 0);
+	g_assert_cmpint(send_hello(sock, 4, tabfd, sock), <, 0);
+	g_assert_cmpint(send_hello(sock, 40, tabfd, tabfd), ==, 0);
 
 	/* an unsealed memfd in a slot is not published */
 	bad = sealed_memfd(4096, false);
@@ -616,7 +615,6 @@ static void test_only_sealed_memory_is_a_unit(BrokerFixture *f,
 {
 	int err, sock, plain, tabfd;
 	struct hbmem_pub_slot *tab;
-	struct hbmem_msg m, rep;
 	size_t len = HBMEM_PUB_TABLE_SIZE;
 	char *path;
 	int32_t first;
@@ -648,13 +646,7 @@ static void test_only_sealed_memory_is_a_unit(BrokerFixture *f,
 		tab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 			   tabfd, 0);
 		g_assert_true(tab != MAP_FAILED);
-		hbmem_proto_init(&m, HBMEM_MSG_HELLO, 4);
-		m.u.hello.slots = HBMEM_PUB_SLOTS;
-		m.u.hello.slot_size = sizeof(struct hbmem_pub_slot);
-		m.u.hello.fd = tabfd;
-		raw_send(sock, &m, hbmem_proto_size(m.hdr.type), &tabfd, 1);
-		raw_reply(sock, 4, &rep);
-		g_assert_cmpint(rep.u.count_rep.status, ==, 0);
+		g_assert_cmpint(send_hello(sock, 4, tabfd, tabfd), ==, 0);
 		slot_set(tab, first + 2, plain, 4096);
 		g_assert_cmpint(import_status(sock, 5, first + 2), ==, -ENOENT);
 		munmap(tab, len);
