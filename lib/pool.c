@@ -363,12 +363,23 @@ static inline bool pool_has(const struct hbmem_pool *p, uint64_t addr)
 	return p->live && addr - (uint64_t)(uintptr_t)p->base < p->len;
 }
 
-/* The live pool holding @addr, locked, or NULL: through the table. */
+/*
+ * The live pool holding @addr, locked, or NULL: the hint if it holds it,
+ * else the one the table names.
+ */
 static __attribute__((noinline)) struct hbmem_pool *
 pool_get_addr(uint64_t addr)
 {
-	struct hbmem_pool *p, *seen = NULL;
+	struct hbmem_pool *p = __atomic_load_n(&hint, __ATOMIC_ACQUIRE),
+			  *seen = NULL;
 
+	/* a glance without the lock keeps frees off other pools' locks */
+	if (p && addr - LOAD(p->seen_base) < LOAD(p->seen_len)) {
+		pool_lock(p);
+		if (pool_has(p, addr))
+			return p;
+		pool_unlock(p);
+	}
 	while ((p = addr_lookup(addr)) != NULL && p != seen) {
 		pool_lock(p);
 		if (pool_has(p, addr)) {
@@ -810,26 +821,11 @@ static int32_t pool_free_in(struct hbmem_pool *p, uint64_t virt_addr,
 	return 0;
 }
 
-/*
- * Free @virt_addr: in the pool the last free went to, if it holds it, or
- * the one the table names.
- */
+/* Free @virt_addr, which the fast path did not take. */
 static __attribute__((noinline)) int32_t pool_free(uint64_t virt_addr)
 {
-	struct hbmem_pool *p = __atomic_load_n(&hint, __ATOMIC_ACQUIRE);
+	struct hbmem_pool *p = pool_get_addr(virt_addr);
 
-	/* a glance without the lock keeps frees off other pools' locks */
-	if (p && virt_addr - LOAD(p->seen_base) < LOAD(p->seen_len)) {
-		pool_lock(p);
-		if (!pool_has(p, virt_addr)) {
-			pool_unlock(p);
-			p = NULL;
-		}
-	} else {
-		p = NULL;
-	}
-	if (!p)
-		p = pool_get_addr(virt_addr);
 	if (!p)
 		return closed_or(HB_MEM_ERR_INVALID_VADDR);
 	return pool_free_in(p, virt_addr,
