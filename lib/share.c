@@ -135,11 +135,17 @@ static int share_insert(int32_t id, uint64_t len, struct hbmem_share **out)
  * @handle_off bytes into unit @id: the physical one when the backend gives
  * it, else the synthetic one.
  */
+/* The backend's device address of @fd's first byte into @pa: true if any. */
+static bool backend_phys(int fd, uint64_t *pa)
+{
+	return hbmem_backend->phys && hbmem_backend->phys(fd, pa) == 0 && *pa;
+}
+
 static uint64_t share_phys(int fd, int32_t id, uint64_t handle_off)
 {
 	uint64_t pa;
 
-	if (hbmem_backend->phys && hbmem_backend->phys(fd, &pa) == 0 && pa)
+	if (backend_phys(fd, &pa))
 		return pa - handle_off;
 	return _hbmem_phys_synthetic(id);
 }
@@ -157,8 +163,7 @@ int _hbmem_share_new(int fd, uint64_t len, struct hbmem_heap *heap,
 	 * 4 GiB of them: a bigger one would run into the next id's. Checked
 	 * before the unit is registered anywhere.
 	 */
-	if (len > (1ull << SYNTH_SHIFT) &&
-	    !(hbmem_backend->phys && hbmem_backend->phys(fd, &pa) == 0 && pa))
+	if (len > (1ull << SYNTH_SHIFT) && !backend_phys(fd, &pa))
 		return -ENOMEM;
 	if (hbmem_backend->share_register) {
 		ret = hbmem_backend->share_register(fd, len,
