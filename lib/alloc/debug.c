@@ -118,6 +118,9 @@ struct dbg_line {
 
 static struct dbg_line *pending, **pending_tail = &pending;
 
+/* The largest front red zone ever recorded (dbg_lock): bounds rec_by_raw(). */
+static uintptr_t max_front;
+
 static void vqueue_line(const char *fmt, va_list ap)
 {
 	struct dbg_line *l;
@@ -308,6 +311,8 @@ void *_hbmem_dbg_alloc(struct hbmem_dbg_owner *o, uint32_t opts, void *raw,
 	r->back = front ? back : 0;
 	pthread_mutex_lock(&dbg_lock);
 	rec_insert(r);
+	if (front > max_front)
+		max_front = front;
 	dbg_unlock();
 	return user;
 }
@@ -364,7 +369,8 @@ static void check_freed(const struct hbmem_dbg_rec *r)
 /*
  * The guarded block of @o whose raw start (before its front red zone) is
  * @p, or NULL. A front is 32 bytes, or the alignment when that is larger,
- * so the candidates are few. dbg_lock held.
+ * so the candidates are few, and none while no guarded block was made.
+ * dbg_lock held.
  */
 static struct hbmem_dbg_rec *rec_by_raw(const struct hbmem_dbg_owner *o,
 					const void *p)
@@ -372,7 +378,7 @@ static struct hbmem_dbg_rec *rec_by_raw(const struct hbmem_dbg_owner *o,
 	struct hbmem_dbg_rec *r;
 	uintptr_t front;
 
-	for (front = DBG_REDZONE; front <= ((uintptr_t)1 << 47); front <<= 1) {
+	for (front = DBG_REDZONE; front <= max_front; front <<= 1) {
 		if ((uintptr_t)p > UINTPTR_MAX - front)
 			break;
 		r = *rec_slot((const void *)((uintptr_t)p + front));
